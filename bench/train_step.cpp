@@ -1,0 +1,103 @@
+// duel-bench: throughput of one model's training step, printed as one JSON
+// line in the same form as the PyTorch reference (shared/bench/dcgan_ref.py):
+//
+//   duel-bench --config configs/dcgan28.toml --steps 100 --threads 2 [--synthetic]
+//
+// The step timed is exactly `duel train`'s (GanModel::step with the loader
+// feeding batches), without logging, sampling or checkpoints.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+#include "duel/core/threads.h"
+#include "duel/data/dataset.h"
+#include "duel/data/loader.h"
+#include "duel/models/model.h"
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::vector<std::string> sets;
+  int64_t steps = 100, warmup = 5;
+  int threads = 0;
+  bool synthetic = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "error: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    try {
+      if (a == "--config") config_path = next();
+      else if (a == "--set") sets.push_back(next());
+      else if (a == "--steps") steps = std::stoll(next());
+      else if (a == "--warmup") warmup = std::stoll(next());
+      else if (a == "--threads") threads = std::stoi(next());
+      else if (a == "--synthetic") synthetic = true;
+      else {
+        std::fprintf(stderr, "usage: duel-bench [--config F] [--set k=v]... [--steps N] [--warmup N] [--threads N] [--synthetic]\n");
+        return 2;
+      }
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "error: bad value for %s\n", a.c_str());
+      return 2;
+    }
+  }
+  try {
+    duel::configure_threads(threads);
+    duel::Config cfg = config_path.empty() ? duel::Config() : duel::Config::from_file(config_path);
+    for (auto& s : sets) cfg.set_from_string(s);
+    const bool cuda = cfg.get_string("run.device") == "cuda";
+    const torch::Device device(cuda ? torch::kCUDA : torch::kCPU);
+    torch::manual_seed(uint64_t(cfg.get_int("run.seed")));
+    duel::ImageSet data;
+    if (synthetic) {
+      int64_t size = cfg.get_int("data.image_size") ? cfg.get_int("data.image_size") : 28;
+      int64_t ch = cfg.get_int("data.channels") ? cfg.get_int("data.channels") : 1;
+      data.images = torch::randint(0, 256, {60000, ch, size, size}, torch::kUInt8);
+      data.description = "synthetic";
+    } else {
+      data = duel::open_dataset(cfg);
+    }
+    duel::DataShape shape{data.images.size(1), data.images.size(2), data.num_classes};
+    auto model = duel::create_model(cfg, shape);
+    model->to(device);
+    duel::LoaderOptions lo;
+    lo.batch_size = cfg.get_int("train.batch_size");
+    lo.seed = uint64_t(cfg.get_int("run.seed"));
+    lo.prefetch = cfg.get_int("data.prefetch");
+    lo.device = device;
+    duel::Loader loader(data, lo);
+    duel::StepContext ctx;
+    ctx.next_batch = [&] { return loader.next(); };
+    duel::Scalars last;
+    auto run = [&](int64_t n) {
+      for (int64_t i = 0; i < n; ++i) last = model->step(loader.next(), ctx);
+    };
+    run(warmup);
+    if (cuda) torch::cuda::synchronize();
+    auto t0 = std::chrono::steady_clock::now();
+    run(steps);
+    double loss_d = last[0].second.item<double>(), loss_g = last[1].second.item<double>();
+    if (cuda) torch::cuda::synchronize();
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    std::printf(
+        "{\"impl\": \"duel\", \"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"batch\": %lld, \"steps\": %lld, "
+        "\"seconds\": %.3f, \"img_per_s\": %.1f, \"loss_d\": %.4f, \"loss_g\": %.4f, \"max_rss_mb\": %.1f}\n",
+        model->name().c_str(), cuda ? "cuda" : "cpu", at::get_num_threads(), (long long)lo.batch_size, (long long)steps,
+        dt, double(steps * lo.batch_size) / dt, loss_d, loss_g, ru.ru_maxrss / 1024.0);
+    return 0;
+  } catch (const duel::Error& e) {
+    std::fprintf(stderr, "error: %s\nhint: %s\n", e.what(), e.hint().c_str());
+    return 2;
+  }
+}

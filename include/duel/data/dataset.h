@@ -1,0 +1,60 @@
+// Datasets: whole image sets held in memory as uint8 tensors, read from IDX
+// files (MNIST family, gzipped or raw), CIFAR-10 binary batches or an image
+// folder. Every reader checks what it reads and throws duel::Error naming the
+// file and the problem (missing, bad magic, truncated, count mismatch, ...).
+#pragma once
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace duel {
+
+class Config;
+
+struct ImageSet {
+  torch::Tensor images;  // uint8 [N, C, H, W]
+  torch::Tensor labels;  // int64 [N], undefined when the data has none
+  int64_t num_classes = 0;
+  std::vector<std::string> class_names;
+  std::string description;  // e.g. "fashion-mnist train (60000 images, /usr/share/...)"
+
+  int64_t size() const { return images.defined() ? images.size(0) : 0; }
+  bool has_labels() const { return labels.defined(); }
+};
+
+// Reads a whole file, transparently gunzipping it when it starts with the gzip magic.
+std::vector<uint8_t> read_file_maybe_gz(const std::string& path);
+
+// IDX (LeCun) image file: magic 0x00000803, [N, H, W] uint8 -> [N, 1, H, W].
+torch::Tensor parse_idx_images(const std::vector<uint8_t>& bytes, const std::string& origin);
+// IDX label file: magic 0x00000801, [N] uint8 -> int64 [N].
+torch::Tensor parse_idx_labels(const std::vector<uint8_t>& bytes, const std::string& origin);
+// An images + labels pair of IDX files (either may be .gz); labels_path may be empty.
+ImageSet load_idx(const std::string& images_path, const std::string& labels_path);
+
+// CIFAR-10 binary version: files of 10,000 records (1 label byte + 3x32x32).
+ImageSet load_cifar10(const std::string& dir, const std::string& split);
+
+// A folder of PNG/JPEG/BMP images; one subfolder per class gives labels.
+// Images are resized (shorter side to `size`) and center-cropped to size x size,
+// converted to `channels` (1 or 3). size 0 keeps the first image's size and
+// requires every image to have it.
+ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels);
+
+// The dataset a config names (data.dataset, data.path, data.split,
+// data.image_size, data.channels, data.limit), resized/converted as asked.
+ImageSet open_dataset(const Config& cfg);
+// Same with an explicit split (used by evaluation for the held-out split).
+ImageSet open_dataset(const Config& cfg, const std::string& split);
+
+// Default location of the built-in datasets.
+std::string default_dataset_path(const std::string& name);
+
+// Resizes (bilinear) and converts channels of a uint8 [N,C,H,W] tensor.
+torch::Tensor resize_images(const torch::Tensor& images, int64_t size, int64_t channels);
+
+// uint8 [N,C,H,W] -> float in [-1, 1].
+torch::Tensor to_unit_range(const torch::Tensor& images);
+
+}  // namespace duel

@@ -1,0 +1,80 @@
+// Loader: shuffled mini-batches of an ImageSet, with a background thread that
+// prepares the next batches (index, convert to float in [-1, 1]) while the
+// model trains on the current one.
+//
+// The order of epoch e is a permutation drawn from seed + e alone, so the
+// position (epoch, batch_index) is the loader's whole state: checkpoints save
+// it and a resumed loader continues with exactly the batches it would have
+// produced. Prefetching never changes what is produced, only when.
+#pragma once
+#include <torch/types.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "duel/data/dataset.h"
+
+namespace duel {
+
+struct Batch {
+  torch::Tensor images;  // float [N, C, H, W] in [-1, 1]
+  torch::Tensor labels;  // int64 [N], undefined when the data has none
+  int64_t epoch = 0;     // epoch this batch belongs to
+};
+
+struct LoaderOptions {
+  int64_t batch_size = 64;
+  bool shuffle = true;
+  bool drop_last = true;
+  uint64_t seed = 1;
+  int64_t prefetch = 2;  // batches prepared ahead; 0 = synchronous
+  torch::Device device = torch::kCPU;
+};
+
+struct LoaderPosition {
+  int64_t epoch = 0;
+  int64_t batch = 0;  // batches of this epoch already handed out
+};
+
+class Loader {
+ public:
+  Loader(ImageSet data, LoaderOptions options);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  Batch next();
+  // Position of the next batch next() will return.
+  LoaderPosition position() const { return consumed_; }
+  void seek(LoaderPosition pos);
+  int64_t batches_per_epoch() const;
+  const ImageSet& data() const { return data_; }
+
+  // The permutation of epoch `epoch` (exposed for tests).
+  static std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle);
+
+ private:
+  Batch make(LoaderPosition pos);
+  LoaderPosition advance(LoaderPosition pos) const;
+  void start_worker();
+  void stop_worker();
+  void worker_loop();
+
+  ImageSet data_;
+  LoaderOptions opt_;
+  LoaderPosition consumed_;
+  LoaderPosition produced_;
+  int64_t order_epoch_ = -1;
+  std::vector<int64_t> order_;
+
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> queue_;
+  std::exception_ptr worker_error_;
+  bool stop_ = false;
+};
+
+}  // namespace duel

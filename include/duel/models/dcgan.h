@@ -1,0 +1,50 @@
+// DCGAN nets (Radford et al. 2015): transposed convolutions + BatchNorm +
+// ReLU with a tanh output in G; strided convolutions + BatchNorm +
+// LeakyReLU(0.2) in D (no BatchNorm on D's first layer), no biases.
+// Sizes: 28 (4 -> 7 -> 14 -> 28, the MNIST family) and powers of two from 16
+// to 256 (4 -> 8 -> ... -> size). At 28 px with width 64 these are exactly
+// the nets of the reference benchmark.
+#pragma once
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/pimpl.h>
+
+namespace duel {
+
+struct DcganOptions {
+  DcganOptions(int64_t latent_dim, int64_t channels, int64_t size)
+      : latent_dim_(latent_dim), channels_(channels), size_(size) {}
+  TORCH_ARG(int64_t, latent_dim);
+  TORCH_ARG(int64_t, channels);
+  TORCH_ARG(int64_t, size);
+  TORCH_ARG(int64_t, width) = 64;   // channels of the widest-resolution layer
+  TORCH_ARG(int64_t, extra_in) = 0; // extra input channels/features (conditioning)
+};
+
+// Number of stride-2 stages for a supported size; throws duel::Error otherwise.
+int64_t dcgan_stages(int64_t size);
+
+class DcganGeneratorImpl : public torch::nn::Module {
+ public:
+  explicit DcganGeneratorImpl(const DcganOptions& options);
+  // z [N, latent (+extra)] -> [N, C, size, size] in [-1, 1]
+  torch::Tensor forward(const torch::Tensor& z);
+  DcganOptions options;
+
+ private:
+  torch::nn::Sequential body{nullptr};
+};
+TORCH_MODULE(DcganGenerator);
+
+class DcganDiscriminatorImpl : public torch::nn::Module {
+ public:
+  explicit DcganDiscriminatorImpl(const DcganOptions& options);
+  // x [N, C (+extra), size, size] -> logits [N, 1]
+  torch::Tensor forward(const torch::Tensor& x);
+  DcganOptions options;
+
+ private:
+  torch::nn::Sequential body{nullptr};
+};
+TORCH_MODULE(DcganDiscriminator);
+
+}  // namespace duel

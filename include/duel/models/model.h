@@ -1,0 +1,92 @@
+// The model interface: the one extension point of duel.
+//
+// A model is a named object that owns its nets and optimizers and runs one
+// full adversarial iteration in step(). The trainer does everything else
+// (data, cadence, checkpoints, monitoring, sampling grids) through this
+// interface alone, so adding a GAN is one new file under src/models/ that
+// ends with DUEL_REGISTER_MODEL.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "duel/data/loader.h"
+
+namespace duel {
+
+class Config;
+
+// Named scalars a step reports, in a stable order (they become CSV columns).
+// Detached 0-dim tensors: the trainer reads them only when it logs, so a GPU
+// step never waits for the host.
+using Scalars = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// What the trainer lends a step.
+struct StepContext {
+  // Pulls another batch (for d_steps > 1 and the like).
+  std::function<Batch()> next_batch;
+  // Called after every backward with the net whose gradients are ready and
+  // before its optimizer steps: gradient averaging, clipping, checks.
+  std::function<void(const std::string& net)> after_backward;
+  int64_t step = 0;       // generator updates done before this one
+  double progress = 0.0;  // step / total steps, in [0, 1]
+};
+
+struct SampleRequest {
+  torch::Tensor noise;   // [N, latent] (models may reshape)
+  torch::Tensor labels;  // int64 [N] for conditional models, else undefined
+};
+
+// Facts about the data a model is built for.
+struct DataShape {
+  int64_t channels = 1;
+  int64_t size = 28;
+  int64_t num_classes = 0;  // 0: unlabelled
+};
+
+class GanModel {
+ public:
+  virtual ~GanModel() = default;
+
+  virtual std::string name() const = 0;
+  // Named nets, in a fixed order ("G", "D", ...).
+  virtual std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> nets() = 0;
+  // Named optimizers, in a fixed order.
+  virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
+  // One full adversarial iteration on `batch`.
+  virtual Scalars step(const Batch& batch, StepContext& ctx) = 0;
+  // Images in [-1, 1], [N, C, H, W]; nets in eval mode, no gradients.
+  virtual torch::Tensor sample(const SampleRequest& request) = 0;
+  // Noise for n samples from the global generator.
+  virtual torch::Tensor make_noise(int64_t n, torch::Device device) const = 0;
+  // Whether batches must carry labels.
+  virtual bool needs_labels() const { return false; }
+  // Extra state the checkpoint must hold (power iterations, pools, phases).
+  virtual std::map<std::string, torch::Tensor> extra_state() { return {}; }
+  virtual void load_extra_state(const std::map<std::string, torch::Tensor>&) {}
+
+  // Moves nets to a device. Optimizer state follows the parameters.
+  void to(torch::Device device);
+  int64_t parameter_count(const std::string& net);
+};
+
+using ModelFactory = std::function<std::unique_ptr<GanModel>(const Config&, const DataShape&)>;
+
+struct ModelRegistration {
+  ModelRegistration(const std::string& name, const std::string& summary, ModelFactory factory);
+};
+
+// Builds the model the config names (model.name); throws duel::Error listing
+// the registered names when it is unknown, or when the data does not fit.
+std::unique_ptr<GanModel> create_model(const Config& cfg, const DataShape& shape);
+std::vector<std::pair<std::string, std::string>> registered_models();  // name, summary
+
+#define DUEL_REGISTER_MODEL(name, summary, factory) \
+  static const ::duel::ModelRegistration duel_model_registration_##factory(name, summary, factory)
+
+}  // namespace duel

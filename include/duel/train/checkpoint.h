@@ -1,0 +1,61 @@
+// Checkpoints: one versioned, checksummed file per save holding the resolved
+// config, the step, every net, every optimizer's state, the model's extra
+// state, the RNG state, the loader position and the fixed sampling noise.
+//
+// File layout (little-endian):
+//   "DUELCKPT" | u32 format version | u32 CRC-32 of payload | u64 payload bytes | payload
+// where the payload is a LibTorch serialize archive. Files are written to a
+// temporary name, fsynced and renamed, so a kill never leaves half a file
+// under the final name.
+#pragma once
+#include <torch/serialize/input-archive.h>
+
+#include <memory>
+#include <string>
+
+#include "duel/data/loader.h"
+#include "duel/models/model.h"
+
+namespace duel {
+
+class Config;
+class GanModel;
+
+constexpr uint32_t kCheckpointFormat = 1;
+
+struct TrainState {
+  int64_t step = 0;  // generator updates done
+  LoaderPosition loader;
+  torch::Tensor fixed_noise;   // [grid, latent]
+  torch::Tensor fixed_labels;  // [grid] or undefined
+  torch::Tensor rng_state;     // CPU generator state
+  DataShape shape;             // what the nets were built for
+};
+
+class Checkpoint {
+ public:
+  // Reads and verifies a checkpoint (magic, version, size, checksum, archive).
+  static Checkpoint read(const std::string& path, torch::Device device = torch::kCPU);
+  static void write(const std::string& path, GanModel& model, const Config& cfg, const TrainState& state);
+
+  const std::string& path() const { return path_; }
+  uint32_t format() const { return format_; }
+  const std::string& config_toml() const { return config_toml_; }
+  const std::string& model_name() const { return model_name_; }
+  const TrainState& state() const { return state_; }
+  // Loads nets (and, when asked, optimizer state and extra state) into model.
+  void restore(GanModel& model, bool optimizers) const;
+
+ private:
+  std::string path_;
+  uint32_t format_ = 0;
+  std::string config_toml_, model_name_;
+  TrainState state_;
+  std::shared_ptr<torch::serialize::InputArchive> archive_;
+};
+
+// Global CPU RNG state as a tensor, and back.
+torch::Tensor get_rng_state();
+void set_rng_state(const torch::Tensor& state);
+
+}  // namespace duel

@@ -1,0 +1,60 @@
+// The generic trainer: owns the cadence of a run (data, steps, logging,
+// sample grids, checkpoints, monitoring) for any registered model, and the
+// run directory:
+//
+//   <run>/config.toml          fully resolved config
+//   <run>/metrics.csv          one row per logged step (means over the interval)
+//   <run>/events.jsonl         the same rows plus warnings and run events
+//   <run>/samples/step-NNNNNN.png, final.png
+//   <run>/checkpoints/step-NNNNNN.duel, latest.duel
+//
+// The trainer never prints: it reports through TrainerEvents.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "duel/core/config.h"
+
+namespace duel {
+
+struct ProgressReport {
+  int64_t step = 0, total_steps = 0, epoch = 0;
+  double img_per_s = 0, elapsed_s = 0, eta_s = 0;
+  std::vector<std::pair<std::string, double>> scalars;  // latest logged means
+};
+
+struct TrainerEvents {
+  std::function<void(const ProgressReport&)> progress;  // after every step
+  std::function<void(const std::string&)> info;
+  std::function<void(const std::string&)> warning;
+};
+
+struct TrainRequest {
+  Config config;                       // resolved config of a new run
+  std::vector<std::string> overrides;  // --set lines, applied on top of the checkpoint's config on resume
+  std::string run_dir;
+  bool resume = false;
+  bool force = false;
+};
+
+struct TrainSummary {
+  int64_t start_step = 0, steps_done = 0, total_steps = 0;
+  double seconds = 0, img_per_s = 0;
+  bool interrupted = false;
+  std::string run_dir, final_grid, checkpoint;
+  std::map<std::string, double> last;  // last logged means
+};
+
+// Set by a signal handler: the trainer finishes its step, checkpoints and returns.
+std::atomic<bool>& stop_requested();
+
+TrainSummary train(TrainRequest request, const TrainerEvents& events);
+
+// Where a run's newest loadable checkpoint is (latest.duel, else the newest
+// good step-N.duel); throws duel::Error when there is none.
+std::string find_resume_checkpoint(const std::string& run_dir, std::vector<std::string>* skipped = nullptr);
+
+}  // namespace duel

@@ -1,0 +1,362 @@
+// Dataset readers. Each parser validates sizes before it allocates, so a
+// hostile header can never ask for more memory than the file holds.
+#include "duel/data/dataset.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+#define STBI_NO_GIF
+#define STBI_NO_HDR
+#define STBI_NO_PIC
+#define STBI_NO_PNM
+#define STBI_NO_PSD
+#define STBI_NO_TGA
+#include <stb_image.h>
+
+namespace fs = std::filesystem;
+
+namespace duel {
+namespace {
+
+const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                  "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+const std::vector<std::string> kDigitClasses = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                "dog",      "frog",       "horse", "ship", "truck"};
+
+uint32_t be32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+// Caps the decompressed size of a .gz so a crafted file cannot exhaust memory.
+constexpr size_t kMaxDecompressed = size_t(4) << 30;
+
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& path) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw Error("zlib init failed for '" + path + "'");
+  std::vector<uint8_t> out;
+  out.resize(std::max<size_t>(in.size() * 4, 1 << 16));
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  int ret = Z_OK;
+  while (true) {
+    if (zs.total_out == out.size()) {
+      if (out.size() >= kMaxDecompressed) {
+        inflateEnd(&zs);
+        throw Error("'" + path + "' decompresses to more than 4 GiB", "is this really a dataset file?");
+      }
+      out.resize(std::min(out.size() * 2, kMaxDecompressed));
+    }
+    zs.next_out = out.data() + zs.total_out;
+    zs.avail_out = static_cast<uInt>(out.size() - zs.total_out);
+    ret = inflate(&zs, Z_NO_FLUSH);
+    if (ret == Z_STREAM_END) break;
+    if (ret == Z_BUF_ERROR && zs.avail_in == 0) {
+      inflateEnd(&zs);
+      throw Error("'" + path + "' is a truncated gzip file", "download or copy the file again");
+    }
+    if (ret != Z_OK && ret != Z_BUF_ERROR) {
+      inflateEnd(&zs);
+      throw Error("'" + path + "' is a corrupt gzip file (" + (zs.msg ? zs.msg : "inflate error") + ")",
+                  "download or copy the file again");
+    }
+  }
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return out;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_file_maybe_gz(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error("file '" + path + "' does not exist", "check data.path");
+  if (fs::is_directory(path, ec)) throw Error("'" + path + "' is a folder, expected a file", "check data.path");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot read '" + path + "'", "check the file's permissions");
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) return gunzip(bytes, path);
+  return bytes;
+}
+
+torch::Tensor parse_idx_images(const std::vector<uint8_t>& b, const std::string& origin) {
+  if (b.size() < 16) throw Error("'" + origin + "' is too short for an IDX image header (" +
+                                     std::to_string(b.size()) + " bytes)",
+                                 "the file is truncated or not an IDX file");
+  uint32_t magic = be32(b.data());
+  if (magic != 0x00000803)
+    throw Error("'" + origin + "' has bad IDX magic 0x" + [&] {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%08x", magic);
+      return std::string(buf);
+    }() + " (expected 0x00000803, unsigned bytes, 3 dimensions)", "is this an IDX images file (…-images-idx3-ubyte)?");
+  uint64_t n = be32(b.data() + 4), h = be32(b.data() + 8), w = be32(b.data() + 12);
+  if (h == 0 || w == 0 || h > 4096 || w > 4096)
+    throw Error("'" + origin + "' declares images of " + std::to_string(h) + "x" + std::to_string(w) + " pixels",
+                "the header is corrupt");
+  uint64_t need = n * h * w;
+  if (n == 0) throw Error("'" + origin + "' holds no images", "use a non-empty dataset");
+  if (b.size() - 16 < need)
+    throw Error("'" + origin + "' is truncated: the header declares " + std::to_string(n) + " images of " +
+                    std::to_string(h) + "x" + std::to_string(w) + " (" + std::to_string(need) + " bytes) but " +
+                    std::to_string(b.size() - 16) + " bytes follow",
+                "download or copy the file again");
+  auto t = torch::empty({int64_t(n), 1, int64_t(h), int64_t(w)}, torch::kUInt8);
+  std::memcpy(t.data_ptr<uint8_t>(), b.data() + 16, need);
+  return t;
+}
+
+torch::Tensor parse_idx_labels(const std::vector<uint8_t>& b, const std::string& origin) {
+  if (b.size() < 8) throw Error("'" + origin + "' is too short for an IDX label header", "the file is truncated");
+  uint32_t magic = be32(b.data());
+  if (magic != 0x00000801)
+    throw Error("'" + origin + "' has bad IDX label magic (expected 0x00000801)",
+                "is this an IDX labels file (…-labels-idx1-ubyte)?");
+  uint64_t n = be32(b.data() + 4);
+  if (b.size() - 8 < n)
+    throw Error("'" + origin + "' is truncated: " + std::to_string(n) + " labels declared, " +
+                    std::to_string(b.size() - 8) + " present",
+                "download or copy the file again");
+  auto t = torch::empty({int64_t(n)}, torch::kUInt8);
+  std::memcpy(t.data_ptr<uint8_t>(), b.data() + 8, n);
+  return t.to(torch::kInt64);
+}
+
+ImageSet load_idx(const std::string& images_path, const std::string& labels_path) {
+  ImageSet s;
+  s.images = parse_idx_images(read_file_maybe_gz(images_path), images_path);
+  if (!labels_path.empty()) {
+    s.labels = parse_idx_labels(read_file_maybe_gz(labels_path), labels_path);
+    if (s.labels.size(0) != s.images.size(0))
+      throw Error("image/label count mismatch: '" + images_path + "' has " + std::to_string(s.images.size(0)) +
+                      " images but '" + labels_path + "' has " + std::to_string(s.labels.size(0)) + " labels",
+                  "the two files must come from the same split");
+    s.num_classes = s.labels.max().item<int64_t>() + 1;
+  }
+  s.description = images_path;
+  return s;
+}
+
+ImageSet load_cifar10(const std::string& dir, const std::string& split) {
+  std::vector<std::string> files;
+  if (split == "train" || split == "all")
+    for (int i = 1; i <= 5; ++i) files.push_back(dir + "/data_batch_" + std::to_string(i) + ".bin");
+  if (split == "test" || split == "all") files.push_back(dir + "/test_batch.bin");
+  constexpr int64_t rec = 1 + 3 * 32 * 32;
+  std::vector<torch::Tensor> imgs, labs;
+  for (const auto& f : files) {
+    std::error_code ec;
+    if (!fs::exists(f, ec))
+      throw Error("CIFAR-10 file '" + f + "' does not exist",
+                  "set data.path to the folder of the binary version (cifar-10-batches-bin)");
+    auto b = read_file_maybe_gz(f);
+    if (b.empty() || b.size() % rec != 0)
+      throw Error("CIFAR-10 file '" + f + "' has " + std::to_string(b.size()) +
+                      " bytes, not a whole number of 3073-byte records",
+                  "the file is truncated or not the binary version");
+    int64_t n = int64_t(b.size()) / rec;
+    auto raw = torch::from_blob(b.data(), {n, rec}, torch::kUInt8).clone();
+    auto lab = raw.select(1, 0).to(torch::kInt64);
+    if (lab.max().item<int64_t>() > 9)
+      throw Error("CIFAR-10 file '" + f + "' has a label above 9", "the file is corrupt");
+    labs.push_back(lab);
+    imgs.push_back(raw.slice(1, 1).reshape({n, 3, 32, 32}));
+  }
+  ImageSet s;
+  s.images = torch::cat(imgs);
+  s.labels = torch::cat(labs);
+  s.num_classes = 10;
+  s.class_names = kCifarClasses;
+  s.description = "cifar10 " + split + " (" + dir + ")";
+  return s;
+}
+
+torch::Tensor resize_images(const torch::Tensor& images, int64_t size, int64_t channels) {
+  torch::Tensor x = images;
+  if (channels != 0 && channels != x.size(1)) {
+    if (channels == 1 && x.size(1) == 3) {
+      auto f = x.to(torch::kFloat32);
+      x = (f.select(1, 0) * 0.299 + f.select(1, 1) * 0.587 + f.select(1, 2) * 0.114)
+              .unsqueeze(1).round().clamp(0, 255).to(torch::kUInt8);
+    } else if (channels == 3 && x.size(1) == 1) {
+      x = x.expand({x.size(0), 3, x.size(2), x.size(3)}).contiguous();
+    } else {
+      throw Error("cannot convert " + std::to_string(x.size(1)) + "-channel images to " +
+                      std::to_string(channels) + " channels",
+                  "data.channels must be 1 or 3");
+    }
+  }
+  if (size != 0 && (x.size(2) != size || x.size(3) != size)) {
+    // Shorter side to `size`, bilinear with antialiasing off; then a center crop.
+    int64_t h = x.size(2), w = x.size(3);
+    double scale = double(size) / double(std::min(h, w));
+    int64_t nh = std::max<int64_t>(size, std::llround(h * scale)), nw = std::max<int64_t>(size, std::llround(w * scale));
+    std::vector<torch::Tensor> chunks;
+    for (int64_t i = 0; i < x.size(0); i += 4096) {
+      auto part = x.slice(0, i, std::min(x.size(0), i + 4096)).to(torch::kFloat32);
+      part = torch::nn::functional::interpolate(
+          part, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{nh, nw})
+                    .mode(torch::kBilinear).align_corners(false));
+      int64_t top = (nh - size) / 2, left = (nw - size) / 2;
+      part = part.slice(2, top, top + size).slice(3, left, left + size);
+      chunks.push_back(part.round().clamp(0, 255).to(torch::kUInt8));
+    }
+    x = torch::cat(chunks);
+  }
+  return x.contiguous();
+}
+
+ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw Error("image folder '" + dir + "' does not exist or is not a folder", "check data.dataset=folder:<path>");
+  auto is_image = [](const fs::path& p) {
+    auto e = lower(p.extension().string());
+    return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".bmp";
+  };
+  // Class subfolders (sorted) give labels; images directly in dir have none.
+  std::vector<std::pair<fs::path, int64_t>> files;
+  std::vector<std::string> classes;
+  std::vector<fs::path> subdirs;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory()) subdirs.push_back(e.path());
+  std::sort(subdirs.begin(), subdirs.end());
+  for (const auto& sd : subdirs) {
+    std::vector<fs::path> imgs;
+    for (const auto& e : fs::recursive_directory_iterator(sd, ec))
+      if (e.is_regular_file() && is_image(e.path())) imgs.push_back(e.path());
+    if (imgs.empty()) continue;
+    std::sort(imgs.begin(), imgs.end());
+    for (auto& p : imgs) files.emplace_back(p, int64_t(classes.size()));
+    classes.push_back(sd.filename().string());
+  }
+  std::vector<fs::path> loose;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file() && is_image(e.path())) loose.push_back(e.path());
+  std::sort(loose.begin(), loose.end());
+  if (!classes.empty() && !loose.empty())
+    throw Error("image folder '" + dir + "' mixes images at its top level with class subfolders",
+                "move the loose images into a subfolder or remove the subfolders");
+  for (auto& p : loose) files.emplace_back(p, -1);
+  if (files.empty())
+    throw Error("image folder '" + dir + "' holds no PNG, JPEG or BMP images", "point data.dataset at a folder of images");
+
+  std::vector<torch::Tensor> out;
+  out.reserve(files.size());
+  int64_t first_h = 0, first_w = 0, want_c = channels;
+  for (const auto& [path, label] : files) {
+    int w = 0, h = 0, c = 0;
+    if (!stbi_info(path.string().c_str(), &w, &h, &c))
+      throw Error("cannot read image '" + path.string() + "': " + stbi_failure_reason(),
+                  "remove or replace the file");
+    if (int64_t(w) * h > 8192LL * 8192LL)
+      throw Error("image '" + path.string() + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                      ", larger than the 8192x8192 limit", "downscale it first");
+    if (want_c == 0) want_c = (c >= 3) ? 3 : 1;
+    unsigned char* px = stbi_load(path.string().c_str(), &w, &h, &c, int(want_c));
+    if (!px)
+      throw Error("cannot decode image '" + path.string() + "': " + stbi_failure_reason(),
+                  "remove or replace the file");
+    auto t = torch::from_blob(px, {h, w, want_c}, torch::kUInt8).permute({2, 0, 1}).unsqueeze(0).clone();
+    stbi_image_free(px);
+    if (size == 0) {
+      if (first_h == 0) first_h = h, first_w = w;
+      if (h != first_h || w != first_w)
+        throw Error("image '" + path.string() + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                        " but earlier images are " + std::to_string(first_w) + "x" + std::to_string(first_h),
+                    "set data.image_size so every image is resized and cropped to one size");
+    } else {
+      t = resize_images(t, size, 0);
+    }
+    out.push_back(t);
+  }
+  ImageSet s;
+  s.images = torch::cat(out);
+  if (!classes.empty()) {
+    std::vector<int64_t> labels;
+    for (auto& f : files) labels.push_back(f.second);
+    s.labels = torch::tensor(labels, torch::kInt64);
+    s.num_classes = int64_t(classes.size());
+    s.class_names = classes;
+  }
+  s.description = "folder " + dir;
+  return s;
+}
+
+std::string default_dataset_path(const std::string& name) {
+  if (name == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";
+  if (name == "mnist") return "/usr/share/datasets/mnist";
+  return "";
+}
+
+ImageSet open_dataset(const Config& cfg) { return open_dataset(cfg, cfg.get_string("data.split")); }
+
+ImageSet open_dataset(const Config& cfg, const std::string& split) {
+  const std::string name = cfg.get_string("data.dataset");
+  std::string path = cfg.get_string("data.path");
+  const int64_t size = cfg.get_int("data.image_size"), channels = cfg.get_int("data.channels");
+  ImageSet s;
+  if (name == "fashion-mnist" || name == "mnist") {
+    if (path.empty()) path = default_dataset_path(name);
+    auto find = [&](const std::string& stem) {
+      for (const char* ext : {"-ubyte.gz", "-ubyte", ".gz", ""}) {
+        std::string p = path + "/" + stem + ext;
+        std::error_code ec;
+        if (fs::exists(p, ec)) return p;
+      }
+      throw Error("no '" + stem + "-ubyte[.gz]' under '" + path + "' for dataset " + name,
+                  name == "fashion-mnist" ? "install Debian's dataset-fashion-mnist (scripts/install-deps.sh) or set data.path"
+                                          : "set data.path to the folder holding the IDX files");
+    };
+    std::vector<ImageSet> parts;
+    for (const std::string pre : {"train", "t10k"}) {
+      if ((pre == "train" && split == "test") || (pre == "t10k" && split == "train")) continue;
+      parts.push_back(load_idx(find(pre + "-images-idx3"), find(pre + "-labels-idx1")));
+    }
+    s = parts[0];
+    if (parts.size() == 2) {
+      s.images = torch::cat({parts[0].images, parts[1].images});
+      s.labels = torch::cat({parts[0].labels, parts[1].labels});
+    }
+    s.num_classes = 10;
+    s.class_names = name == "fashion-mnist" ? kFashionClasses : kDigitClasses;
+    s.description = name + " " + split + " (" + path + ")";
+  } else if (name == "cifar10") {
+    if (path.empty())
+      throw Error("dataset cifar10 needs data.path", "set data.path to the cifar-10-batches-bin folder");
+    s = load_cifar10(path, split);
+  } else if (name.rfind("folder:", 0) == 0) {
+    s = load_image_folder(name.substr(7), size, channels);
+  } else {
+    throw Error("unknown dataset '" + name + "'", "use fashion-mnist, mnist, cifar10 or folder:<path>");
+  }
+  int64_t limit = cfg.get_int("data.limit");
+  if (limit > 0 && limit < s.size()) {
+    s.images = s.images.slice(0, 0, limit);
+    if (s.labels.defined()) s.labels = s.labels.slice(0, 0, limit);
+  }
+  s.images = resize_images(s.images, size, channels);
+  s.description += " " + std::to_string(s.size()) + " images " + std::to_string(s.images.size(1)) + "x" +
+                   std::to_string(s.images.size(2)) + "x" + std::to_string(s.images.size(3));
+  return s;
+}
+
+torch::Tensor to_unit_range(const torch::Tensor& images) {
+  return images.to(torch::kFloat32).div_(127.5).sub_(1.0);
+}
+
+}  // namespace duel

@@ -1,0 +1,113 @@
+// dcgan: the deep convolutional GAN. Nets are described in dcgan.h; the
+// training step is TwoPlayerGan's.
+#include "duel/models/dcgan.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+#include "duel/models/two_player.h"
+
+namespace duel {
+
+namespace nn = torch::nn;
+
+int64_t dcgan_stages(int64_t size) {
+  if (size == 28) return 3;
+  for (int64_t s = 2; s <= 6; ++s)
+    if (size == (int64_t(4) << s)) return s;
+  throw Error("dcgan does not support image size " + std::to_string(size),
+              "set data.image_size to 28 or a power of two from 16 to 256");
+}
+
+DcganGeneratorImpl::DcganGeneratorImpl(const DcganOptions& o) : options(o) {
+  const int64_t stages = dcgan_stages(o.size());
+  int64_t c = o.width() << (stages - 1);
+  body = nn::Sequential();
+  // [N, latent, 1, 1] -> [N, c, 4, 4]
+  body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(o.latent_dim() + o.extra_in(), c, 4).bias(false)));
+  body->push_back(nn::BatchNorm2d(c));
+  body->push_back(nn::ReLU(nn::ReLUOptions(true)));
+  for (int64_t i = 0; i < stages - 1; ++i) {
+    // [N, c, s, s] -> [N, c/2, 2s, 2s]; at 28 px the first stage is 4 -> 7 (kernel 3)
+    const int64_t k = (o.size() == 28 && i == 0) ? 3 : 4;
+    body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, c / 2, k).stride(2).padding(1).bias(false)));
+    body->push_back(nn::BatchNorm2d(c / 2));
+    body->push_back(nn::ReLU(nn::ReLUOptions(true)));
+    c /= 2;
+  }
+  // [N, width, size/2, size/2] -> [N, C, size, size]
+  body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, o.channels(), 4).stride(2).padding(1).bias(false)));
+  body->push_back(nn::Tanh());
+  register_module("body", body);
+}
+
+torch::Tensor DcganGeneratorImpl::forward(const torch::Tensor& z) {
+  // z [N, L] -> [N, L, 1, 1] -> [N, C, size, size]
+  return body->forward(z.reshape({z.size(0), -1, 1, 1}));
+}
+
+DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(o) {
+  const int64_t stages = dcgan_stages(o.size());
+  body = nn::Sequential();
+  int64_t c = o.width();
+  // [N, C, size, size] -> [N, width, size/2, size/2]
+  body->push_back(nn::Conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false)));
+  body->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
+  for (int64_t i = 1; i < stages; ++i) {
+    // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
+    body->push_back(nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(false)));
+    body->push_back(nn::BatchNorm2d(2 * c));
+    body->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
+    c *= 2;
+  }
+  // [N, c, 3 or 4, 3 or 4] -> [N, 1, 1, 1]
+  body->push_back(nn::Conv2d(nn::Conv2dOptions(c, 1, o.size() == 28 ? 3 : 4).bias(false)));
+  register_module("body", body);
+}
+
+torch::Tensor DcganDiscriminatorImpl::forward(const torch::Tensor& x) {
+  // x [N, C, size, size] -> [N, 1]
+  return body->forward(x).reshape({x.size(0), 1});
+}
+
+namespace {
+
+const bool keys_registered = [] {
+  register_key({"model.g_width", ConfigType::Int, int64_t(64), "dcgan: generator channels at the last stage", 1, 4096, {}});
+  register_key({"model.d_width", ConfigType::Int, int64_t(64), "dcgan: discriminator channels at the first stage", 1, 4096, {}});
+  return true;
+}();
+
+class Dcgan : public TwoPlayerGan {
+ public:
+  Dcgan(const Config& cfg, const DataShape& shape, DcganGenerator g, DcganDiscriminator d)
+      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d) {}
+  std::string name() const override { return "dcgan"; }
+
+ protected:
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
+  torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override { return d_->forward(x); }
+
+ private:
+  DcganGenerator g_;
+  DcganDiscriminator d_;
+};
+
+std::unique_ptr<GanModel> make_dcgan(const Config& cfg, const DataShape& shape) {
+  DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
+  DcganOptions d = g;
+  g.width(cfg.get_int("model.g_width"));
+  d.width(cfg.get_int("model.d_width"));
+  dcgan_stages(shape.size);  // validates the size before any allocation
+  return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d));
+}
+
+}  // namespace
+
+DUEL_REGISTER_MODEL("dcgan", "deep convolutional GAN (28 px or powers of two 16-256, 1 or 3 channels)", make_dcgan);
+
+}  // namespace duel

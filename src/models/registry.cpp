@@ -1,0 +1,41 @@
+// The model registry: name -> factory, filled by DUEL_REGISTER_MODEL lines.
+#include <mutex>
+
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+#include "duel/models/model.h"
+
+namespace duel {
+namespace {
+struct Entry {
+  std::string summary;
+  ModelFactory factory;
+};
+std::map<std::string, Entry>& models() {
+  static std::map<std::string, Entry> m;
+  return m;
+}
+}  // namespace
+
+ModelRegistration::ModelRegistration(const std::string& name, const std::string& summary, ModelFactory factory) {
+  models()[name] = Entry{summary, std::move(factory)};
+}
+
+std::vector<std::pair<std::string, std::string>> registered_models() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [name, e] : models()) out.emplace_back(name, e.summary);
+  return out;
+}
+
+std::unique_ptr<GanModel> create_model(const Config& cfg, const DataShape& shape) {
+  const std::string name = cfg.get_string("model.name");
+  auto it = models().find(name);
+  if (it == models().end()) {
+    std::string names;
+    for (auto& [n, e] : models()) names += (names.empty() ? "" : ", ") + n;
+    throw Error("unknown model '" + name + "' (model.name)", "registered models: " + names);
+  }
+  return it->second.factory(cfg, shape);
+}
+
+}  // namespace duel

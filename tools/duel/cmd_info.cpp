@@ -1,0 +1,44 @@
+// `duel info`: what a checkpoint holds.
+#include <cstdio>
+
+#include "commands.h"
+#include "duel/core/config.h"
+#include "duel/models/model.h"
+#include "duel/train/checkpoint.h"
+
+namespace duel::cli {
+
+std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg);
+
+Action add_info(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto show_config = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("info", "describe a checkpoint");
+  cmd->add_option("checkpoint", *path, "checkpoint file")->required();
+  cmd->add_flag("--config", *show_config, "also print the full resolved config");
+  return [path, show_config]() -> int {
+    apply_threads(1);
+    Checkpoint ck = Checkpoint::read(*path);
+    Config cfg;
+    auto model = load_generator(ck, cfg);
+    const auto& st = ck.state();
+    std::printf("checkpoint:  %s\n", path->c_str());
+    std::printf("format:      duel checkpoint v%u (checksum ok)\n", ck.format());
+    std::printf("model:       %s\n", ck.model_name().c_str());
+    std::printf("step:        %lld (epoch %lld, next batch %lld)\n", (long long)st.step, (long long)st.loader.epoch,
+                (long long)st.loader.batch);
+    std::printf("data:        %s, %lld channel(s), %lldx%lld px, %lld classes\n", cfg.get_string("data.dataset").c_str(),
+                (long long)st.shape.channels, (long long)st.shape.size, (long long)st.shape.size,
+                (long long)st.shape.num_classes);
+    std::printf("latent_dim:  %lld\n", (long long)cfg.get_int("model.latent_dim"));
+    for (auto& [name, net] : model->nets())
+      std::printf("net %-8s %lld parameters\n", name.c_str(), (long long)model->parameter_count(name));
+    for (auto& [name, opt] : model->optimizers())
+      std::printf("optimizer %-3s %zu parameter groups, state saved\n", name.c_str(), opt->param_groups().size());
+    std::printf("fixed noise: %lld x %lld\n", (long long)st.fixed_noise.size(0), (long long)st.fixed_noise.size(1));
+    if (*show_config) std::printf("\n%s", cfg.to_toml().c_str());
+    return 0;
+  };
+}
+
+}  // namespace duel::cli

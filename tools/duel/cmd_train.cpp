@@ -1,0 +1,115 @@
+// `duel train`: resolve the config (file, then --set), then run the trainer
+// with a progress bar. SIGINT/SIGTERM finish the current step and write a
+// checkpoint; a second signal exits at once.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "commands.h"
+#include "duel/core/error.h"
+#include "duel/models/model.h"
+#include "duel/train/trainer.h"
+#include "render.h"
+
+namespace duel::cli {
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+
+void on_signal(int sig) {
+  if (g_signal != 0) _exit(128 + sig);  // second signal: leave now
+  g_signal = sig;
+  stop_requested().store(true);
+}
+
+struct TrainArgs {
+  std::string config, out, resume;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool force = false, list_models = false, list_keys = false;
+};
+
+const char* type_word(ConfigType t) {
+  switch (t) {
+    case ConfigType::Int: return "int";
+    case ConfigType::Float: return "float";
+    case ConfigType::Bool: return "bool";
+    default: return "string";
+  }
+}
+
+}  // namespace
+
+Action add_train(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "train a GAN into a run folder");
+  cmd->add_option("--config,-c", a->config, "TOML config (e.g. configs/dcgan28.toml); defaults apply to missing keys");
+  cmd->add_option("--out,-o", a->out, "run folder to create (runs/<name>)");
+  cmd->add_option("--set", a->sets, "override a key: --set train.steps=100 (repeatable)")->take_all();
+  cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--resume", a->resume, "continue the run in this folder from its newest good checkpoint");
+  cmd->add_flag("--force", a->force, "overwrite an existing run in --out");
+  cmd->add_flag("--list-models", a->list_models, "list registered models and exit");
+  cmd->add_flag("--list-keys", a->list_keys, "list every config key with its default and exit");
+  return [a]() -> int {
+    if (a->list_models) {
+      for (auto& [name, summary] : registered_models()) std::printf("%-12s %s\n", name.c_str(), summary.c_str());
+      return 0;
+    }
+    if (a->list_keys) {
+      Config defaults;
+      for (auto& k : schema()) {
+        std::string def = std::visit([](const auto& v) {
+          std::ostringstream o;
+          o << std::boolalpha << v;
+          return o.str();
+        }, k.default_value);
+        std::printf("%-26s %-6s %-14s %s\n", k.key.c_str(), type_word(k.type), def.c_str(), k.help.c_str());
+      }
+      return 0;
+    }
+    apply_threads(a->threads);
+    TrainRequest req;
+    if (!a->resume.empty()) {
+      require(a->config.empty(), "--resume takes its config from the checkpoint; do not pass --config",
+              "change keys of a resumed run with --set (e.g. --set train.steps=5000)");
+      require(a->out.empty() || a->out == a->resume, "--resume and --out name different folders",
+              "a resumed run continues in its own folder; drop --out");
+      req.resume = true;
+      req.run_dir = a->resume;
+      req.overrides = a->sets;
+    } else {
+      require(!a->out.empty(), "duel train needs --out (the run folder)", "for example --out runs/dcgan");
+      if (!a->config.empty()) req.config = Config::from_file(a->config);
+      for (auto& s : a->sets) req.config.set_from_string(s);
+      req.run_dir = a->out;
+      req.force = a->force;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    ProgressRenderer bar;
+    TrainerEvents ev;
+    ev.progress = [&](const ProgressReport& r) { bar.update(r); };
+    ev.info = [&](const std::string& s) { bar.message("", s); };
+    ev.warning = [&](const std::string& s) { bar.message("warning: ", s); };
+    TrainSummary s = train(req, ev);
+    bar.finish();
+    std::printf("%s %lld steps (%lld -> %lld of %lld) in %s, %.0f img/s\n",
+                s.interrupted ? "interrupted after" : "trained", (long long)s.steps_done, (long long)s.start_step,
+                (long long)(s.start_step + s.steps_done), (long long)s.total_steps, format_duration(s.seconds).c_str(),
+                s.img_per_s);
+    std::printf("run folder:   %s\n", s.run_dir.c_str());
+    std::printf("final grid:   %s\n", s.final_grid.c_str());
+    std::printf("checkpoint:   %s\n", s.checkpoint.c_str());
+    std::printf("metrics:      %s/metrics.csv (and events.jsonl)\n", s.run_dir.c_str());
+    if (s.interrupted) {
+      std::printf("resume with:  duel train --resume %s\n", s.run_dir.c_str());
+      return 128 + int(g_signal);
+    }
+    return 0;
+  };
+}
+
+}  // namespace duel::cli
