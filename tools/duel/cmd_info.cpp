@@ -8,8 +8,7 @@
 
 namespace duel::cli {
 
-std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg);
-
+namespace {
 Action add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto show_config = std::make_shared<bool>(false);
@@ -40,5 +39,9 @@ Action add_info(CLI::App& app) {
     return 0;
   };
 }
+
+}  // namespace
+
+DUEL_CLI_COMMAND(30, "info", add_info);
 
 }  // namespace duel::cli

@@ -21,7 +21,6 @@ struct SampleArgs {
 };
 }  // namespace
 
-// Loads a checkpoint's model for inference (nets only, eval mode).
 std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg) {
   cfg = Config::from_string(ck.config_toml(), ck.path());
   auto model = create_model(cfg, ck.state().shape);
@@ -29,6 +28,7 @@ std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg) {
   return model;
 }
 
+namespace {
 Action add_sample(CLI::App& app) {
   auto a = std::make_shared<SampleArgs>();
   auto* cmd = app.add_subcommand("sample", "draw images from a checkpoint's generator");
@@ -78,5 +78,9 @@ Action add_sample(CLI::App& app) {
     return 0;
   };
 }
+
+}  // namespace
+
+DUEL_CLI_COMMAND(20, "sample", add_sample);
 
 }  // namespace duel::cli

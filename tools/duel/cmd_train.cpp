@@ -41,6 +41,7 @@ const char* type_word(ConfigType t) {
 
 }  // namespace
 
+namespace {
 Action add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "train a GAN into a run folder");
@@ -111,5 +112,9 @@ Action add_train(CLI::App& app) {
     return 0;
   };
 }
+
+}  // namespace
+
+DUEL_CLI_COMMAND(10, "train", add_train);
 
 }  // namespace duel::cli

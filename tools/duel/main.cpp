@@ -6,7 +6,10 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <tuple>
 #include <iostream>
 
 #include "commands.h"
@@ -17,9 +20,8 @@ int main(int argc, char** argv) {
   CLI::App app{"duel: a toolkit for generative adversarial networks on LibTorch"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "duel 0.1.0");
-  auto train = duel::cli::add_train(app);
-  auto sample = duel::cli::add_sample(app);
-  auto info = duel::cli::add_info(app);
+  std::map<std::string, duel::cli::Action> actions;
+  for (auto& [name, adder] : duel::cli::registered_commands()) actions[name] = adder(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,12 +29,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   try {
-    for (auto* sub : app.get_subcommands()) {
-      const std::string name = sub->get_name();
-      if (name == "train") return train();
-      if (name == "sample") return sample();
-      if (name == "info") return info();
-    }
+    for (auto* sub : app.get_subcommands()) return actions.at(sub->get_name())();
     return 2;
   } catch (const duel::Error& e) {
     std::cerr << "\nerror: " << e.what() << "\n";
@@ -51,5 +48,25 @@ int main(int argc, char** argv) {
 }
 
 namespace duel::cli {
+namespace {
+std::map<std::string, std::pair<int, CommandAdder>>& command_table() {
+  static std::map<std::string, std::pair<int, CommandAdder>> table;
+  return table;
+}
+}  // namespace
+
+CommandRegistration::CommandRegistration(int order, const std::string& name, CommandAdder adder) {
+  command_table()[name] = {order, std::move(adder)};
+}
+
+std::vector<std::pair<std::string, CommandAdder>> registered_commands() {
+  std::vector<std::tuple<int, std::string, CommandAdder>> sorted;
+  for (auto& [name, e] : command_table()) sorted.emplace_back(e.first, name, e.second);
+  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return std::get<0>(a) < std::get<0>(b); });
+  std::vector<std::pair<std::string, CommandAdder>> out;
+  for (auto& [o, n, a] : sorted) out.emplace_back(n, a);
+  return out;
+}
+
 void apply_threads(int threads) { duel::configure_threads(threads); }
 }  // namespace duel::cli

@@ -1,0 +1,19 @@
+# Helpers sourced by every CLI test script (not a test itself: see tests/CMakeLists.txt).
+set -uo pipefail
+: "${DUEL:?DUEL must point at the duel binary}" "${FIXTURES:?}" "${WORK:?}"
+rm -rf "$WORK" && mkdir -p "$WORK"
+export OPENBLAS_NUM_THREADS=1
+FAILS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+# expect_exit CODE PATTERN -- command...: runs it, checks the exit code and that stderr+stdout match PATTERN.
+expect_exit() {
+  local want=$1 pattern=$2; shift 3
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" != "$want" ]; then fail "exit $rc (want $want): $*"; echo "$out" | tail -5 >&2; return; fi
+  if ! grep -qE -- "$pattern" <<<"$out"; then fail "output of '$*' lacks /$pattern/"; echo "$out" | tail -5 >&2; fi
+}
+# Tiny fast training settings on the generated IDX fixture.
+TINY=(--set data.dataset=mnist --set "data.path=$FIXTURES/idx" --set train.batch_size=16 --set model.g_width=8
+      --set model.d_width=8 --set model.latent_dim=8 --set sample.grid=16 --set train.log_every=2 --threads 1)
+finish() { if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi; echo "ok"; exit 0; }
