@@ -153,8 +153,8 @@ ConfigValue validate(const KeySpec& s, const ConfigValue& v, const std::string& 
       if (!s.choices.empty()) {
         bool ok = false;
         for (const auto& c : s.choices) {
-          if (*p == c) ok = true;
-          if (s.choices_prefix && c.back() == ':' && p->rfind(c, 0) == 0 && p->size() > c.size()) ok = true;
+          const bool is_prefix = s.choices_prefix && !c.empty() && c.back() == ':';
+          if (is_prefix ? (p->rfind(c, 0) == 0 && p->size() > c.size()) : *p == c) ok = true;
         }
         if (!ok)
           throw Error("config key '" + s.key + "' = '" + *p + "' is not one of: " + join(s.choices, ", ") +

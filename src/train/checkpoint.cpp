@@ -53,6 +53,17 @@ c10::IValue read_value(torch::serialize::InputArchive& a, const std::string& key
 
 }  // namespace
 
+uint32_t weights_digest(torch::nn::Module& net) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  auto add = [&](const torch::Tensor& t) {
+    auto x = t.detach().to(torch::kCPU).contiguous();
+    c = crc32(c, static_cast<const Bytef*>(x.data_ptr()), uInt(x.numel() * x.element_size()));
+  };
+  for (auto& p : net.parameters()) add(p);
+  for (auto& b : net.buffers()) add(b);
+  return uint32_t(c);
+}
+
 torch::Tensor get_rng_state() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());

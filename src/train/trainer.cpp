@@ -164,7 +164,12 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     for (auto& o : req.overrides) cfg.set_from_string(o);
     info("resuming from " + path + " at step " + std::to_string(resume_from->state().step));
   } else {
-    prepare_run_dir(dir, req.force);
+    // Refuse an existing run before any work; the folder itself is made only
+    // once data and model are known to be good, so a bad input leaves nothing.
+    std::error_code ec;
+    if (!req.force && (fs::exists(fs::path(dir) / "config.toml", ec) || fs::exists(fs::path(dir) / "checkpoints", ec)))
+      throw Error("run folder '" + dir + "' already holds a run",
+                  "continue it with `duel train --resume " + dir + "`, or overwrite it with --force");
   }
 
   const std::string device_name = cfg.get_string("run.device");
@@ -216,6 +221,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   }
   if (device.is_cuda()) torch::cuda::manual_seed_all(seed * 1000003ULL + uint64_t(st.step));
 
+  if (!resume_from) prepare_run_dir(dir, req.force);
   const int64_t total = cfg.get_int("train.steps") > 0 ? cfg.get_int("train.steps")
                                                        : cfg.get_int("train.epochs") * loader.batches_per_epoch();
   require(total > 0, "the run has no steps (train.steps and train.epochs are 0)", "set train.steps or train.epochs");

@@ -31,7 +31,8 @@ Action add_info(CLI::App& app) {
                 (long long)st.shape.num_classes);
     std::printf("latent_dim:  %lld\n", (long long)cfg.get_int("model.latent_dim"));
     for (auto& [name, net] : model->nets())
-      std::printf("net %-8s %lld parameters\n", name.c_str(), (long long)model->parameter_count(name));
+      std::printf("net %-8s %lld parameters, weights digest %08x\n", name.c_str(),
+                  (long long)model->parameter_count(name), weights_digest(*net));
     for (auto& [name, opt] : model->optimizers())
       std::printf("optimizer %-3s %zu parameter groups, state saved\n", name.c_str(), opt->param_groups().size());
     std::printf("fixed noise: %lld x %lld\n", (long long)st.fixed_noise.size(0), (long long)st.fixed_noise.size(1));

@@ -54,6 +54,11 @@ class Checkpoint {
   std::shared_ptr<torch::serialize::InputArchive> archive_;
 };
 
+// CRC-32 over the bytes of every parameter and buffer of a net, in order:
+// equal digests mean bit-identical weights (checkpoint files themselves hold
+// optimizer keys that differ between processes, so compare these instead).
+uint32_t weights_digest(torch::nn::Module& net);
+
 // Global CPU RNG state as a tensor, and back.
 torch::Tensor get_rng_state();
 void set_rng_state(const torch::Tensor& state);

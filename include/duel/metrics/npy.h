@@ -1,0 +1,20 @@
+// NPY v1.0 output (numpy's own .npy format), so feature matrices can be
+// opened with numpy.load for analysis outside duel:
+//   "\x93NUMPY" | 0x01 0x00 | u16 LE header length | header | raw data
+// where the header is a Python dict literal
+//   {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), }
+// padded with spaces and ended by '\n' so the data starts on a 64-byte
+// boundary. Data is little-endian float32 in C (row-major) order.
+#pragma once
+#include <torch/types.h>
+
+#include <string>
+
+namespace duel {
+
+// The bytes of an .npy file holding `t` as float32 (any number of dimensions).
+std::string npy_bytes(const torch::Tensor& t);
+// Writes npy_bytes(t) to path atomically.
+void write_npy(const std::string& path, const torch::Tensor& t);
+
+}  // namespace duel

@@ -1,0 +1,83 @@
+// `duel features train|info`: the feature network every metric looks through.
+//
+//   duel features train --dataset fashion-mnist [--out features/fashion-mnist.duelfeat]
+//   duel features info features/fashion-mnist.duelfeat
+//
+// train fits duel's compact classifier (src/metrics/feature_net.cpp) on the
+// train split, reports its test accuracy and writes it with its identity;
+// info prints that identity (or a TorchScript extractor's) after checking it.
+#include <cstdio>
+
+#include "commands.h"
+#include "duel/core/error.h"
+#include "duel/metrics/feature_net.h"
+
+namespace duel::cli {
+namespace {
+
+struct FeaturesArgs {
+  FeatureTrainOptions train;
+  std::string info_path;
+  int threads = 0;
+  bool no_augment = false;
+};
+
+void print_identity(const FeatureIdentity& id) {
+  std::printf("feature network: %s\n", id.path.c_str());
+  std::printf("kind:            %s\n", id.kind.c_str());
+  std::printf("hash:            %s\n", id.hash.c_str());
+  std::printf("dataset:         %s\n", id.dataset.empty() ? "(unknown)" : id.dataset.c_str());
+  if (id.accuracy >= 0) std::printf("test accuracy:   %.4f\n", id.accuracy);
+  else std::printf("test accuracy:   (unknown)\n");
+  std::printf("input:           %lldx%lldx%lld\n", (long long)id.input_channels, (long long)id.input_size,
+              (long long)id.input_size);
+  std::printf("features:        %lld\n", (long long)id.feature_dim);
+  std::printf("classes:         %lld\n", (long long)id.num_classes);
+}
+
+Action add_features(CLI::App& app) {
+  auto a = std::make_shared<FeaturesArgs>();
+  auto* cmd = app.add_subcommand("features", "train or inspect the feature network used by `duel eval`");
+  cmd->require_subcommand(1);
+  auto* train = cmd->add_subcommand("train", "train the feature classifier on a dataset and save it with its identity");
+  train->add_option("--dataset,-d", a->train.dataset, "fashion-mnist, mnist, cifar10 or folder:<path>");
+  train->add_option("--data-path", a->train.data_path, "folder holding the dataset files (default: its usual place)");
+  train->add_option("--out,-o", a->train.out, "file to write (default: features/<dataset>.duelfeat)");
+  train->add_option("--epochs", a->train.epochs, "passes over the train split")->check(CLI::Range(int64_t(1), int64_t(1000)));
+  train->add_option("--steps", a->train.steps, "stop after this many batches (0: --epochs; for quick tests)")
+      ->check(CLI::Range(int64_t(0), int64_t(100000000)));
+  train->add_option("--batch", a->train.batch_size, "images per batch")->check(CLI::Range(int64_t(2), int64_t(65536)));
+  train->add_option("--lr", a->train.lr, "Adam learning rate (cosine-decayed to 0)")->check(CLI::Range(1e-7, 1.0));
+  train->add_option("--limit", a->train.limit, "train on the first N images only (0: all)")
+      ->check(CLI::Range(int64_t(0), int64_t(1000000000)));
+  train->add_option("--seed", a->train.seed, "seed for weights, shuffling and augmentation");
+  train->add_flag("--no-augment", a->no_augment, "no random flips and shifts");
+  train->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
+  auto* info = cmd->add_subcommand("info", "print a feature network's identity (dataset, accuracy, hash)");
+  info->add_option("path", a->info_path, ".duelfeat or TorchScript file")->required();
+
+  return [a, train, info]() -> int {
+    if (info->parsed()) {
+      print_identity(load_feature_extractor(a->info_path)->identity());
+      return 0;
+    }
+    apply_threads(a->threads);
+    FeatureTrainOptions o = a->train;
+    if (o.out.empty()) o.out = default_feature_path(o.dataset);
+    o.augment = !a->no_augment;
+    auto r = train_feature_net(o, [](const std::string& s) {
+      std::printf("%s\n", s.c_str());
+      std::fflush(stdout);
+    });
+    std::printf("test accuracy:   %.4f on %lld images\n", r.test_accuracy, (long long)r.test_images);
+    std::printf("trained in:      %.1f s (%lld steps)\n", r.seconds, (long long)r.steps);
+    print_identity(r.identity);
+    return 0;
+  };
+}
+
+}  // namespace
+
+DUEL_CLI_COMMAND(40, "features", add_features);
+
+}  // namespace duel::cli
