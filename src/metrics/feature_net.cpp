@@ -50,11 +50,9 @@ FeatureNetImpl::FeatureNetImpl(const FeatureNetOptions& o) : options(o) {
   int64_t in = o.channels(), c = o.width();
   for (int block = 0; block < 3; ++block) {
     // [N, in, s, s] -> [N, c, s/2, s/2]   (28 px: 28 -> 14 -> 7 -> 3)
-    for (int layer = 0; layer < 2; ++layer) {
-      body->push_back(nn::Conv2d(nn::Conv2dOptions(layer == 0 ? in : c, c, 3).padding(1).bias(false)));
-      body->push_back(nn::BatchNorm2d(c));
-      body->push_back(nn::ReLU(nn::ReLUOptions(true)));
-    }
+    body->push_back(nn::Conv2d(nn::Conv2dOptions(in, c, 3).padding(1).bias(false)));
+    body->push_back(nn::BatchNorm2d(c));
+    body->push_back(nn::ReLU(nn::ReLUOptions(true)));
     body->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
     in = c;
     c *= 2;
