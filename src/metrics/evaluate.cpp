@@ -259,6 +259,17 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   rep.seconds.emplace_back("generate_and_features", since(t));
   say("generated " + std::to_string(o.n) + " images");
 
+  // Class accuracy only means something when the net's classes are the data's.
+  const bool same_classes = rep.features.dataset == rep.dataset && rep.features.num_classes > 0;
+  if (!same_classes) {
+    if (model->needs_labels()) {
+      rep.warnings.push_back("class accuracy skipped: the feature network was not trained on " + rep.dataset +
+                             "'s classes");
+      say("warning: " + rep.warnings.back());
+    }
+    gen.labels = real.reference.labels = real.floor.labels = torch::Tensor();
+  }
+
   t = Clock::now();
   rep.generated = compare_sets(real.reference, gen, o);
   if (o.floor) {
@@ -333,6 +344,7 @@ std::unique_ptr<TrainingEvaluator> TrainingEvaluator::create(const Config& cfg, 
                                                              const std::string& run_dir) {
   const int64_t every = cfg.get_int("eval.every");
   if (every <= 0) return nullptr;
+  RngRestore restore;  // building the feature net draws initial weights: training must not see that
   std::unique_ptr<TrainingEvaluator> e(new TrainingEvaluator());
   e->every_ = every;
   e->options_.n = cfg.get_int("eval.n");

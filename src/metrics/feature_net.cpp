@@ -66,17 +66,18 @@ FeatureNetImpl::FeatureNetImpl(const FeatureNetOptions& o) : options(o) {
   register_module("embed", embed);
   register_module("dropout", dropout);
   register_module("head", head);
+  feature_scale = register_buffer("feature_scale", torch::ones({}));
 }
 
 torch::Tensor FeatureNetImpl::features(const torch::Tensor& x) {
   // x [N, C, S, S] -> [N, 4w, 3, 3] -> [N, 36w] -> [N, feature_dim]
   auto h = body->forward(x);
-  return torch::relu(embed->forward(h.flatten(1)));
+  return torch::relu(embed->forward(h.flatten(1))) * feature_scale;
 }
 
 torch::Tensor FeatureNetImpl::classify(const torch::Tensor& f) {
   // f [N, feature_dim] -> [N, num_classes]
-  return head->forward(dropout->forward(f));
+  return head->forward(dropout->forward(f / feature_scale));  // the head learned unscaled features
 }
 
 torch::Tensor FeatureNetImpl::forward(const torch::Tensor& x) { return classify(features(x)); }
@@ -239,7 +240,7 @@ std::string file_hash(const std::string& path) {
 
 std::string missing_hint(const std::string& path) {
   std::string stem = fs::path(path).stem().string();
-  return "HINT: run `duel features train --dataset " + (stem.empty() ? std::string("fashion-mnist") : stem) +
+  return "run `duel features train --dataset " + (stem.empty() ? std::string("fashion-mnist") : stem) +
          " --out " + path + "` first, or pass --features with a TorchScript feature extractor";
 }
 
@@ -370,7 +371,7 @@ std::string find_feature_net(const std::string& dataset) {
     tried += (tried.empty() ? "" : ", ") + p;
   }
   throw Error("no feature network for dataset '" + dataset + "' (looked for " + tried + ")",
-              "HINT: run `duel features train --dataset " + dataset + " --out " + default_feature_path(dataset) +
+              "run `duel features train --dataset " + dataset + " --out " + default_feature_path(dataset) +
                   "` first (about 5 minutes on 2 cores), or pass --features FILE");
 }
 
@@ -460,6 +461,19 @@ FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::fu
     }
   }
   net->eval();
+  {
+    // Scale the features so their mean square per dimension is 1 on (up to 10,000) train
+    // images: the regime KID's kernel (x.y/d + 1)^3 was designed for with Inception features.
+    torch::NoGradGuard no_grad;
+    double sum = 0, count = 0;
+    for (int64_t i = 0; i < std::min<int64_t>(train.size(), 10000); i += 500) {
+      auto f = net->features(to_unit_range(train.images.slice(0, i, std::min<int64_t>(i + 500, 10000))));
+      sum += f.pow(2).sum().item<double>();
+      count += double(f.numel());
+    }
+    const double ms = count > 0 ? sum / count : 0;
+    if (ms > 0) net->feature_scale.fill_(1.0 / std::sqrt(ms));
+  }
   FeatureIdentity id;
   id.kind = "duelfeat";
   id.path = o.out;

@@ -11,8 +11,11 @@
 //  - precision/recall count a point inside a ball when its distance is <= the
 //    radius (Kynkaanniemi et al.), density/coverage when it is < the radius
 //    (Naeem et al.'s code);
-//  - pairwise distances are computed in double, in row chunks, so 10,000 x
-//    10,000 sets never hold more than ~80 MB of distances at a time.
+//  - FID is computed in double; the other metrics in the features' own
+//    precision (float32 from the feature network, double in the tests), with
+//    sums accumulated in double;
+//  - pairwise distances are computed in row chunks, so 10,000 x 10,000 sets
+//    never hold more than ~80 MB of distances at a time.
 #include "duel/metrics/metrics.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -45,7 +48,10 @@ torch::Tensor checked(const torch::Tensor& x, const std::string& what, int64_t m
           metric + " needs at least " + std::to_string(min_rows) + " " + what + " samples, got " +
               std::to_string(x.size(0)),
           "evaluate more samples (--n); FID and KID need thousands for a stable estimate");
-  auto d = x.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  // double stays double (tests, FID); anything else is computed in float32, which halves
+  // the time of the big distance and kernel products on 10,000-sample sets
+  auto d = x.detach().to(torch::kCPU, x.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32)
+               .contiguous();
   require(torch::isfinite(d).all().item<bool>(), metric + ": " + what + " contain NaN or infinite values",
           "the generator or the feature network produced non-finite outputs");
   return d;
@@ -79,7 +85,7 @@ MeanStd mean_std(const std::vector<double>& v) {
 }  // namespace
 
 GaussianFit fit_gaussian(const torch::Tensor& features, const std::string& what) {
-  auto x = checked(features, what, 2, "FID");
+  auto x = checked(features, what, 2, "FID").to(torch::kFloat64);
   GaussianFit g;
   g.count = x.size(0);
   g.mean = x.mean(0);                                   // [D]
@@ -125,9 +131,11 @@ double mmd2_unbiased(const torch::Tensor& x_in, const torch::Tensor& y_in) {
     return (torch::mm(a, b.t()) / d + 1.0).pow(3);  // [n_a, n_b]
   };
   auto kxx = kernel(x, x), kyy = kernel(y, y), kxy = kernel(x, y);
-  const double sxx = (kxx.sum() - kxx.diagonal().sum()).item<double>() / (m * (m - 1));
-  const double syy = (kyy.sum() - kyy.diagonal().sum()).item<double>() / (n * (n - 1));
-  const double sxy = kxy.mean().item<double>();
+  auto total = [](const torch::Tensor& k) { return k.sum(torch::kFloat64).item<double>(); };
+  auto diag = [](const torch::Tensor& k) { return k.diagonal().sum(torch::kFloat64).item<double>(); };
+  const double sxx = (total(kxx) - diag(kxx)) / (m * (m - 1));
+  const double syy = (total(kyy) - diag(kyy)) / (n * (n - 1));
+  const double sxy = total(kxy) / (m * n);
   return sxx + syy - 2.0 * sxy;
 }
 
@@ -150,7 +158,7 @@ MeanStd kid(const torch::Tensor& real, const torch::Tensor& fake, const KidOptio
 
 MeanStd inception_score(const torch::Tensor& probs_in, int64_t splits) {
   require(splits >= 1, "Inception Score needs at least one split", "set splits >= 1");
-  auto p = checked(probs_in, "class-probability", splits, "Inception Score");
+  auto p = checked(probs_in, "class-probability", splits, "Inception Score").to(torch::kFloat64);
   require(p.size(1) >= 2, "Inception Score needs at least 2 classes, got " + std::to_string(p.size(1)),
           "the feature network has no usable classifier head");
   require((p >= 0).all().item<bool>() && ((p.sum(1) - 1.0).abs() < 1e-3).all().item<bool>(),
@@ -191,14 +199,14 @@ ManifoldMetrics precision_recall(const torch::Tensor& real_in, const torch::Tens
   auto r_sq = r.pow(2).sum(1), f_sq = f.pow(2).sum(1);
   const int64_t n = r.size(0), m = f.size(0);
   auto real_recalled = torch::zeros({n}, torch::kBool);
-  auto nearest_fake = torch::full({n}, std::numeric_limits<double>::infinity(), torch::kFloat64);
+  auto nearest_fake = torch::full({n}, std::numeric_limits<double>::infinity(), r.options());
   int64_t precise = 0;
   double density_count = 0;
   for (int64_t j = 0; j < m; j += kChunk) {
     auto d = distances(f.slice(0, j, j + kChunk), r, f_sq.slice(0, j, j + kChunk), r_sq);  // [c, N]
     auto in_real_ball = d <= r_radius.unsqueeze(0);
     precise += in_real_ball.any(1).sum().item<int64_t>();
-    density_count += (d < r_radius.unsqueeze(0)).sum().item<double>();
+    density_count += double((d < r_radius.unsqueeze(0)).sum().item<int64_t>());
     real_recalled |= (d <= f_radius.slice(0, j, j + kChunk).unsqueeze(1)).any(0);
     nearest_fake = torch::minimum(nearest_fake, std::get<0>(d.min(0)));
   }
@@ -217,7 +225,7 @@ double sliced_wasserstein(const torch::Tensor& x_in, const torch::Tensor& y_in, 
   same_width(x, y, "sliced Wasserstein");
   auto gen = private_generator(o.seed);
   auto dirs = at::normal(0.0, 1.0, {x.size(1), o.projections}, gen, torch::TensorOptions(torch::kFloat64));
-  dirs = dirs / dirs.norm(2, 0, /*keepdim=*/true);  // unit columns [D, P]
+  dirs = (dirs / dirs.norm(2, 0, /*keepdim=*/true)).to(x.scalar_type());  // unit columns [D, P]
   auto px = std::get<0>(torch::mm(x, dirs).sort(0));  // [N, P], each column sorted
   auto py = std::get<0>(torch::mm(y, dirs).sort(0));  // [M, P]
   const int64_t m = std::min(px.size(0), py.size(0));
@@ -228,7 +236,7 @@ double sliced_wasserstein(const torch::Tensor& x_in, const torch::Tensor& y_in, 
     auto idx = ((torch::arange(m, torch::kFloat64) + 0.5) * double(n) / double(m)).floor().to(torch::kInt64);
     return sorted.index_select(0, idx.clamp_max(n - 1));
   };
-  return std::sqrt((quantiles(px) - quantiles(py)).pow(2).mean().item<double>());
+  return std::sqrt((quantiles(px) - quantiles(py)).pow(2).mean(torch::kFloat64).item<double>());
 }
 
 double class_accuracy(const torch::Tensor& probs, const torch::Tensor& requested) {

@@ -19,6 +19,7 @@
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
 #include "duel/train/monitor.h"
+#include "duel/metrics/evaluate.h"  // eval.every
 
 namespace fs = std::filesystem;
 
@@ -242,6 +243,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   TrainingMonitor monitor(cfg.get_int("monitor.window"));
   const bool warnings_on = cfg.get_bool("monitor.warnings");
   const double real_diversity = mean_pairwise_distance(to_unit_range(data.images.slice(0, 0, 256)));
+  // eval.every: FID/KID while training (src/metrics/evaluate.cpp); nullptr when off
+  auto evaluator = TrainingEvaluator::create(cfg, shape, dir);
 
   TrainSummary sum;
   sum.run_dir = dir;
@@ -322,6 +325,21 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       for (size_t i = 0; i < sums.size() && i < scalars.size(); ++i) sums[i].second = sums[i].second + scalars[i].second;
 
     const bool last = st.step == total;
+    // --- periodic evaluation (eval.every; src/metrics/evaluate.cpp): FID/KID into events.jsonl and
+    // the next metrics.csv row, checkpoints/best.duel by FID. The global RNG is left untouched.
+    if (evaluator && evaluator->due(st.step)) {
+      auto point = evaluator->run(*model, st.step, device);
+      nlohmann::json j{{"event", "eval"}, {"step", st.step}};
+      for (auto& [k, v] : point.values) j[k] = v;
+      event(j);
+      info(point.summary);
+      if (point.best) {
+        st.loader = loader.position();
+        st.rng_state = get_rng_state();
+        Checkpoint::write((fs::path(dir) / "checkpoints" / "best.duel").string(), *model, cfg, st);
+      }
+    }
+    // --- end of periodic evaluation ---
     if (st.step % log_every == 0 || last) {
       const auto now = clock::now();
       const double dt = std::chrono::duration<double>(now - interval_start).count();
@@ -345,14 +363,14 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       if (csv_needs_header) {
         std::string h = "step,epoch";
         for (auto& [k, v] : sums) h += "," + k;
-        csv.line(h + ",img_per_s,elapsed_s");
+        csv.line(h + ",img_per_s,elapsed_s" + (evaluator ? evaluator->csv_header() : ""));
         csv_needs_header = false;
       }
       std::string line = std::to_string(st.step) + "," + std::to_string(batch.epoch);
       nlohmann::json j{{"event", "log"}, {"step", st.step}, {"epoch", batch.epoch}};
       for (auto& [k, v] : row.values) j[k] = v;
       for (auto& [k, v] : report.scalars) line += "," + format_double(v);
-      line += "," + format_double(img_per_s) + "," + format_double(elapsed);
+      line += "," + format_double(img_per_s) + "," + format_double(elapsed) + (evaluator ? evaluator->csv_cells() : "");
       j["img_per_s"] = img_per_s;
       j["elapsed_s"] = elapsed;
       csv.line(line);

@@ -19,7 +19,6 @@ struct FeaturesArgs {
   FeatureTrainOptions train;
   std::string info_path;
   int threads = 0;
-  bool no_augment = false;
 };
 
 void print_identity(const FeatureIdentity& id) {
@@ -51,7 +50,7 @@ Action add_features(CLI::App& app) {
   train->add_option("--limit", a->train.limit, "train on the first N images only (0: all)")
       ->check(CLI::Range(int64_t(0), int64_t(1000000000)));
   train->add_option("--seed", a->train.seed, "seed for weights, shuffling and augmentation");
-  train->add_flag("--no-augment", a->no_augment, "no random flips and shifts");
+  train->add_flag("--augment", a->train.augment, "random horizontal flips and +-2 px shifts (for longer runs)");
   train->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   auto* info = cmd->add_subcommand("info", "print a feature network's identity (dataset, accuracy, hash)");
   info->add_option("path", a->info_path, ".duelfeat or TorchScript file")->required();
@@ -64,7 +63,6 @@ Action add_features(CLI::App& app) {
     apply_threads(a->threads);
     FeatureTrainOptions o = a->train;
     if (o.out.empty()) o.out = default_feature_path(o.dataset);
-    o.augment = !a->no_augment;
     auto r = train_feature_net(o, [](const std::string& s) {
       std::printf("%s\n", s.c_str());
       std::fflush(stdout);

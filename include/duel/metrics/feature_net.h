@@ -37,7 +37,7 @@ struct FeatureNetOptions {
 
 // Three conv blocks (3x3 conv-BN-ReLU, 2x2 max-pool; ~7.5 M multiply-adds per
 // 28 px image, so 30,000 images take seconds on 2 cores) -> adaptive pool to 3x3 ->
-// linear to feature_dim (+ReLU) = the features -> dropout -> linear to classes.
+// linear to feature_dim (+ReLU, times feature_scale) = the features -> dropout -> linear to classes.
 class FeatureNetImpl : public torch::nn::Module {
  public:
   explicit FeatureNetImpl(const FeatureNetOptions& options);
@@ -52,6 +52,8 @@ class FeatureNetImpl : public torch::nn::Module {
   torch::nn::Sequential body{nullptr};
   torch::nn::Linear embed{nullptr}, head{nullptr};
   torch::nn::Dropout dropout{nullptr};
+  // Set after training so the features' mean square per dimension is 1 on the train images.
+  torch::Tensor feature_scale;
 };
 TORCH_MODULE(FeatureNet);
 
@@ -115,7 +117,7 @@ struct FeatureTrainOptions {
   int64_t batch_size = 128;
   int64_t limit = 0;         // > 0: train on the first N images only
   double lr = 3e-3;          // Adam, cosine-decayed to 0 over the run
-  bool augment = true;       // random horizontal flips and +-2 px shifts
+  bool augment = false;      // random horizontal flips and +-2 px shifts (helps longer runs)
   uint64_t seed = 1;
 };
 

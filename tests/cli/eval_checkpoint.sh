@@ -1,0 +1,66 @@
+# duel eval on a tiny checkpoint with a tiny feature network: the table, the
+# JSON in <run>/eval/, the .npy files, the floor, and the errors.
+source "$(dirname "$0")/lib.sh"
+F="$WORK/mnist.duelfeat"
+"$DUEL" features train --dataset mnist --data-path "$FIXTURES/idx" --out "$F" --steps 3 --batch 32 --threads 1 >/dev/null 2>&1 \
+  || fail "features train"
+"$DUEL" train --out "$WORK/r" "${TINY[@]}" --set train.steps=4 >/dev/null 2>&1 || fail "train"
+CK="$WORK/r/checkpoints/latest.duel"
+out=$("$DUEL" eval --checkpoint "$CK" --n 32 --features "$F" --save-features "$WORK/feat" --threads 1 2>&1) || fail "eval: $out"
+for want in "FID" "KID x 1000" "Inception Score" "precision" "recall" "density" "coverage" "SWD pixels" "SWD features" \
+            "real floor" "wrote $WORK/r/eval/step-000004.json"; do
+  grep -qF "$want" <<<"$out" || fail "table lacks '$want': $out"
+done
+J="$WORK/r/eval/step-000004.json"
+hash=$("$DUEL" features info "$F" | sed -n 's/^hash: *//p')
+python3 - "$J" "$hash" <<'PY' || fail "eval JSON"
+import json, sys, math
+j = json.load(open(sys.argv[1]))
+assert j["step"] == 4 and j["n"] == 32 and j["model"] == "dcgan", j
+assert j["feature_hash"] == sys.argv[2] == j["feature_network"]["hash"], (j["feature_hash"], sys.argv[2])
+assert j["feature_network"]["dataset"] == "mnist"
+for part in ("metrics", "floor"):
+    m = j[part]
+    for k in ("fid", "precision", "recall", "density", "coverage", "swd_pixels", "swd_features"):
+        assert isinstance(m[k], float) and math.isfinite(m[k]), (part, k, m.get(k))
+    assert m["fid"] >= 0 and 0 <= m["precision"] <= 1 and 0 <= m["recall"] <= 1
+    assert set(m["kid"]) == {"mean", "std"} and set(m["inception_score"]) == {"mean", "std"}
+assert 1.0 <= j["metrics"]["inception_score"]["mean"] <= 10.0
+assert "class_accuracy" not in j["metrics"]          # unconditional model
+assert 0 <= j["floor"]["class_accuracy"] <= 1        # the net's accuracy on the reference
+assert j["settings"]["kid_subset_size"] == 32 and j["settings"]["k"] == 3
+assert "test (first 32)" in j["sets"]["reference"] and "train" in j["sets"]["floor"]
+PY
+for f in real_features generated_features floor_features real_probs generated_probs floor_probs; do
+  [ -s "$WORK/feat/$f.npy" ] || fail "missing $f.npy"
+done
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+  /usr/bin/python3 -c "
+import numpy as np
+f = np.load('$WORK/feat/generated_features.npy'); p = np.load('$WORK/feat/generated_probs.npy')
+assert f.dtype == np.float32 and f.shape == (32, 128), f.shape
+assert p.shape == (32, 10) and abs(p.sum(1) - 1).max() < 1e-4
+" || fail "numpy cannot read the .npy files"
+fi
+# The same checkpoint scores the same (seeded noise, subsets and directions).
+"$DUEL" eval --checkpoint "$CK" --n 32 --features "$F" --out "$WORK/again.json" --threads 1 >/dev/null 2>&1 || fail "eval again"
+python3 -c "
+import json; a=json.load(open('$J')); b=json.load(open('$WORK/again.json'))
+assert a['metrics']==b['metrics'] and a['floor']==b['floor']
+" || fail "two evaluations of one checkpoint differ"
+# --no-floor skips the floor.
+"$DUEL" eval --checkpoint "$CK" --n 32 --features "$F" --no-floor --out "$WORK/nofloor.json" --threads 1 >/dev/null 2>&1 \
+  || fail "--no-floor"
+python3 -c "import json; assert 'floor' not in json.load(open('$WORK/nofloor.json'))" || fail "--no-floor wrote a floor"
+# Errors: too few samples, more than the test split holds, missing or mismatched feature networks.
+expect_exit 2 "at least 10 samples" -- "$DUEL" eval --checkpoint "$CK" --n 5 --features "$F"
+expect_exit 2 "holds 64 images, fewer than n=100" -- "$DUEL" eval --checkpoint "$CK" --n 100 --features "$F"
+expect_exit 2 "does not exist" -- "$DUEL" eval --checkpoint "$CK" --n 32 --features "$WORK/none.duelfeat"
+out=$(cd "$WORK" && DUEL_FEATURES_DIR="$WORK/empty" "$DUEL" eval --checkpoint "$CK" --n 32 2>&1); rc=$?
+[ "$rc" = 2 ] || fail "missing default feature network: exit $rc"
+grep -q "no feature network for dataset 'mnist'" <<<"$out" && grep -q "hint: run \`duel features train --dataset mnist" <<<"$out" \
+  || fail "missing feature network message: $out"
+"$DUEL" features train --dataset "folder:$FIXTURES/folder-rgb" --out "$WORK/rgb.duelfeat" --steps 1 --batch 8 --threads 1 >/dev/null 2>&1
+expect_exit 2 "takes 3x32x32 images, got 1x28x28" -- "$DUEL" eval --checkpoint "$CK" --n 32 --features "$WORK/rgb.duelfeat"
+expect_exit 2 "cannot open checkpoint|does not exist" -- "$DUEL" eval --checkpoint "$WORK/none.duel" --features "$F"
+finish
