@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -72,8 +73,10 @@ int main(int argc, char** argv) {
     duel::LoaderOptions lo;
     lo.batch_size = cfg.get_int("train.batch_size");
     lo.seed = uint64_t(cfg.get_int("run.seed"));
-    lo.prefetch = cfg.get_int("data.prefetch");
+    lo.prefetch = duel::resolve_prefetch(cfg.get_int("data.prefetch"), device);
     lo.device = device;
+    lo.channels_last = cfg.get_bool("perf.channels_last");
+    if (lo.channels_last) model->set_channels_last();
     duel::Loader loader(data, lo);
     duel::StepContext ctx;
     ctx.next_batch = [&] { return loader.next(); };
@@ -83,18 +86,26 @@ int main(int argc, char** argv) {
     };
     run(warmup);
     if (cuda) torch::cuda::synchronize();
+    auto cpu_now = [] {
+      timespec t{};
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+      return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+    };
+    const double c0 = cpu_now();
     auto t0 = std::chrono::steady_clock::now();
     run(steps);
     double loss_d = last[0].second.item<double>(), loss_g = last[1].second.item<double>();
     if (cuda) torch::cuda::synchronize();
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu_s = cpu_now() - c0;
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
     std::printf(
         "{\"impl\": \"duel\", \"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"batch\": %lld, \"steps\": %lld, "
-        "\"seconds\": %.3f, \"img_per_s\": %.1f, \"loss_d\": %.4f, \"loss_g\": %.4f, \"max_rss_mb\": %.1f}\n",
+        "\"seconds\": %.3f, \"cpu_seconds\": %.3f, \"img_per_s\": %.1f, \"loss_d\": %.4f, \"loss_g\": %.4f, "
+        "\"max_rss_mb\": %.1f}\n",
         model->name().c_str(), cuda ? "cuda" : "cpu", at::get_num_threads(), (long long)lo.batch_size, (long long)steps,
-        dt, double(steps * lo.batch_size) / dt, loss_d, loss_g, ru.ru_maxrss / 1024.0);
+        dt, cpu_s, double(steps * lo.batch_size) / dt, loss_d, loss_g, ru.ru_maxrss / 1024.0);
     return 0;
   } catch (const duel::Error& e) {
     std::fprintf(stderr, "error: %s\nhint: %s\n", e.what(), e.hint().c_str());

@@ -69,7 +69,8 @@ struct CoreKeys {
     I("data.channels", 0, 0, 3, "1 (grayscale) or 3 (RGB); 0: the dataset's own");
     I("data.limit", 0, 0, 1.0e12, "use only the first N images (0: all)");
     B("data.drop_last", true, "drop the last incomplete batch of each epoch");
-    I("data.prefetch", 2, 0, 64, "batches prepared ahead on a background thread (0: none)");
+    I("data.prefetch", -1, -1, 64,
+      "batches prepared ahead on a background thread (0: none; -1: auto = 2 on CUDA, 0 on CPU)");
     S("model.name", "dcgan", {}, "registered model name (see `duel train --list-models`)");
     I("model.latent_dim", 100, 1, 4096, "size of the noise vector z");
     S("model.init", "normal", {"normal", "default"},
@@ -96,6 +97,8 @@ struct CoreKeys {
     F("optim.d_lr", 2e-4, 0.0, 10.0, "discriminator Adam learning rate");
     F("optim.d_beta1", 0.5, 0.0, 0.999999, "discriminator Adam beta1");
     F("optim.d_beta2", 0.999, 0.0, 0.999999, "discriminator Adam beta2");
+    B("perf.fast_convt", true, "transposed convolutions on oneDNN's convolution kernels (CPU); false: LibTorch's own");
+    B("perf.channels_last", false, "keep images and conv weights in channels-last (NHWC) memory layout");
     I("sample.grid", 64, 1, 1024, "images in each sample grid (drawn from fixed noise)");
     B("monitor.warnings", true, "warn when the losses show collapse or divergence");
     I("monitor.window", 100, 5, 100000, "steps the collapse/divergence checks average over");

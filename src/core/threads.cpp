@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <thread>
@@ -12,6 +13,13 @@ namespace duel {
 int hardware_cores() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : int(n);
+}
+
+void single_threaded_here() {
+  // omp_set_num_threads sets the calling thread's own ICV; found at run time
+  // so that builds without OpenMP need nothing.
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) f(1);
 }
 
 void configure_threads(int n) {
@@ -31,6 +39,16 @@ void configure_threads(int n) {
     interop_set = true;
   }
   at::set_num_threads(n);
+  // Keep freed tensor memory in the heap instead of returning it to the
+  // kernel: each training step allocates and frees the same large buffers,
+  // and mmap/munmap of them costs page faults every step (measured: +8%
+  // images/s for dcgan28 on 2 cores; docs/performance.md).
+  static bool malloc_tuned = false;
+  if (!malloc_tuned) {
+    ::mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    malloc_tuned = true;
+  }
 }
 
 }  // namespace duel

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "duel/core/error.h"
+#include "duel/core/threads.h"
 
 namespace duel {
 
@@ -60,6 +61,7 @@ Batch Loader::make(LoaderPosition pos) {
   Batch b;
   b.epoch = pos.epoch;
   b.images = to_unit_range(data_.images.index_select(0, idx));
+  if (opt_.channels_last) b.images = b.images.contiguous(torch::MemoryFormat::ChannelsLast);
   if (data_.has_labels()) b.labels = data_.labels.index_select(0, idx);
   if (opt_.device != torch::kCPU) {
     b.images = b.images.to(opt_.device, /*non_blocking=*/true);
@@ -69,6 +71,7 @@ Batch Loader::make(LoaderPosition pos) {
 }
 
 void Loader::worker_loop() {
+  single_threaded_here();
   try {
     while (true) {
       LoaderPosition pos;

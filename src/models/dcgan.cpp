@@ -10,6 +10,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/two_player.h"
+#include "duel/nn/conv_transpose.h"
 
 namespace duel {
 
@@ -28,19 +29,19 @@ DcganGeneratorImpl::DcganGeneratorImpl(const DcganOptions& o) : options(o) {
   int64_t c = o.width() << (stages - 1);
   body = nn::Sequential();
   // [N, latent, 1, 1] -> [N, c, 4, 4]
-  body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(o.latent_dim() + o.extra_in(), c, 4).bias(false)));
+  body->push_back(TransposedConv2d(TransposedConv2dOptions(o.latent_dim() + o.extra_in(), c, 4).fast(o.fast_convt())));
   body->push_back(nn::BatchNorm2d(c));
   body->push_back(nn::ReLU(nn::ReLUOptions(true)));
   for (int64_t i = 0; i < stages - 1; ++i) {
     // [N, c, s, s] -> [N, c/2, 2s, 2s]; at 28 px the first stage is 4 -> 7 (kernel 3)
     const int64_t k = (o.size() == 28 && i == 0) ? 3 : 4;
-    body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, c / 2, k).stride(2).padding(1).bias(false)));
+    body->push_back(TransposedConv2d(TransposedConv2dOptions(c, c / 2, k).stride(2).padding(1).fast(o.fast_convt())));
     body->push_back(nn::BatchNorm2d(c / 2));
     body->push_back(nn::ReLU(nn::ReLUOptions(true)));
     c /= 2;
   }
   // [N, width, size/2, size/2] -> [N, C, size, size]
-  body->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c, o.channels(), 4).stride(2).padding(1).bias(false)));
+  body->push_back(TransposedConv2d(TransposedConv2dOptions(c, o.channels(), 4).stride(2).padding(1).fast(o.fast_convt())));
   body->push_back(nn::Tanh());
   register_module("body", body);
 }
@@ -100,7 +101,7 @@ class Dcgan : public TwoPlayerGan {
 std::unique_ptr<GanModel> make_dcgan(const Config& cfg, const DataShape& shape) {
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   DcganOptions d = g;
-  g.width(cfg.get_int("model.g_width"));
+  g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
   d.width(cfg.get_int("model.d_width"));
   dcgan_stages(shape.size);  // validates the size before any allocation
   return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d));

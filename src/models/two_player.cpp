@@ -22,6 +22,13 @@ void GanModel::to(torch::Device device) {
   for (auto& [name, net] : nets()) net->to(device);
 }
 
+void GanModel::set_channels_last() {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, net] : nets())
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 int64_t GanModel::parameter_count(const std::string& net_name) {
   for (auto& [name, net] : nets())
     if (name == net_name) {

@@ -198,8 +198,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   lo.batch_size = cfg.get_int("train.batch_size");
   lo.drop_last = cfg.get_bool("data.drop_last");
   lo.seed = seed;
-  lo.prefetch = cfg.get_int("data.prefetch");
+  lo.prefetch = resolve_prefetch(cfg.get_int("data.prefetch"), device);
   lo.device = device;
+  lo.channels_last = cfg.get_bool("perf.channels_last");
   Loader loader(data, lo);
 
   TrainState st;
@@ -220,6 +221,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     set_rng_state(st.rng_state);
     loader.seek(st.loader);
   }
+  if (lo.channels_last) model->set_channels_last();
   if (device.is_cuda()) torch::cuda::manual_seed_all(seed * 1000003ULL + uint64_t(st.step));
 
   if (!resume_from) prepare_run_dir(dir, req.force);

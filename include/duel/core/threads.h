@@ -10,5 +10,10 @@ namespace duel {
 // for any child process).
 void configure_threads(int n);
 int hardware_cores();
+// Limits LibTorch's OpenMP parallelism in the calling thread to one thread.
+// Helper threads (the loader's prefetcher) call it so that their small
+// tensor ops never start a second OpenMP team that competes with the
+// training thread's for the same cores.
+void single_threaded_here();
 
 }  // namespace duel

@@ -30,6 +30,7 @@ struct LoaderOptions {
   bool drop_last = true;
   uint64_t seed = 1;
   int64_t prefetch = 2;  // batches prepared ahead; 0 = synchronous
+  bool channels_last = false;  // hand out images in NHWC memory layout
   torch::Device device = torch::kCPU;
 };
 
@@ -37,6 +38,15 @@ struct LoaderPosition {
   int64_t epoch = 0;
   int64_t batch = 0;  // batches of this epoch already handed out
 };
+
+// data.prefetch = -1 (auto): 2 batches ahead on CUDA, where host work hides
+// behind the GPU; none on CPU, where preparing a batch costs ~0.1 ms but a
+// second busy thread stalls LibTorch's OpenMP team (measured: -25% images/s
+// for dcgan28 on 2 cores, docs/performance.md).
+inline int64_t resolve_prefetch(int64_t configured, const torch::Device& device) {
+  if (configured >= 0) return configured;
+  return device.is_cuda() ? 2 : 0;
+}
 
 class Loader {
  public:

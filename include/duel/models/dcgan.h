@@ -18,6 +18,7 @@ struct DcganOptions {
   TORCH_ARG(int64_t, size);
   TORCH_ARG(int64_t, width) = 64;   // channels of the widest-resolution layer
   TORCH_ARG(int64_t, extra_in) = 0; // extra input channels/features (conditioning)
+  TORCH_ARG(bool, fast_convt) = true; // transposed convolutions on oneDNN (see nn/conv_transpose.h)
 };
 
 // Number of stride-2 stages for a supported size; throws duel::Error otherwise.

@@ -72,6 +72,8 @@ class GanModel {
 
   // Moves nets to a device. Optimizer state follows the parameters.
   void to(torch::Device device);
+  // Puts every 4-D parameter (conv weights) in channels-last layout, in place.
+  void set_channels_last();
   int64_t parameter_count(const std::string& net);
 };
 
