@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "duel/core/autocast.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/core/threads.h"
@@ -82,7 +83,10 @@ int main(int argc, char** argv) {
     ctx.next_batch = [&] { return loader.next(); };
     duel::Scalars last;
     auto run = [&](int64_t n) {
-      for (int64_t i = 0; i < n; ++i) last = model->step(loader.next(), ctx);
+      for (int64_t i = 0; i < n; ++i) {
+        duel::AutocastScope amp(cuda && cfg.get_string("perf.amp") == "bf16");
+        last = model->step(loader.next(), ctx);
+      }
     };
     run(warmup);
     if (cuda) torch::cuda::synchronize();

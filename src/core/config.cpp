@@ -98,6 +98,7 @@ struct CoreKeys {
     F("optim.d_beta1", 0.5, 0.0, 0.999999, "discriminator Adam beta1");
     F("optim.d_beta2", 0.999, 0.0, 0.999999, "discriminator Adam beta2");
     B("perf.fast_convt", true, "transposed convolutions on oneDNN's convolution kernels (CPU); false: LibTorch's own");
+    S("perf.amp", "none", {"none", "bf16"}, "mixed precision on CUDA: none or bf16 autocast (ignored on CPU)");
     B("perf.channels_last", false, "keep images and conv weights in channels-last (NHWC) memory layout");
     I("sample.grid", 64, 1, 1024, "images in each sample grid (drawn from fixed noise)");
     B("monitor.warnings", true, "warn when the losses show collapse or divergence");

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
+#include "duel/core/autocast.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
@@ -305,6 +306,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   auto interval_start = t0;
   double img_per_s = 0;
   int64_t images_total = 0;
+  const bool use_amp = device.is_cuda() && cfg.get_string("perf.amp") == "bf16";
   StepContext ctx;
   ctx.next_batch = [&]() {
     images_in_interval += batch_size;
@@ -319,7 +321,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     images_in_interval += batch.images.size(0);
     ctx.step = st.step;
     ctx.progress = double(st.step) / double(total);
-    Scalars scalars = model->step(batch, ctx);
+    Scalars scalars;
+    {
+      AutocastScope amp(use_amp);
+      scalars = model->step(batch, ctx);
+    }
     ++st.step;
     ++in_interval;
     if (sums.empty()) sums = scalars;
