@@ -13,6 +13,11 @@
 #include <cstring>
 #include <string>
 
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && defined(USE_C10D_NCCL)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define DUEL_HAVE_CUDA_STATS 1
+#endif
+
 #include "duel/core/autocast.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
@@ -102,14 +107,22 @@ int main(int argc, char** argv) {
     if (cuda) torch::cuda::synchronize();
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu_s = cpu_now() - c0;
+    double gpu_peak_mb = 0;
+#ifdef DUEL_HAVE_CUDA_STATS
+    if (cuda) {
+      auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(0);
+      gpu_peak_mb = double(stats.allocated_bytes[0].peak) / (1 << 20);
+    }
+#endif
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
     std::printf(
         "{\"impl\": \"duel\", \"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"batch\": %lld, \"steps\": %lld, "
         "\"seconds\": %.3f, \"cpu_seconds\": %.3f, \"img_per_s\": %.1f, \"loss_d\": %.4f, \"loss_g\": %.4f, "
-        "\"max_rss_mb\": %.1f}\n",
+        "\"max_rss_mb\": %.1f, \"gpu_peak_mb\": %.1f, \"size\": %lld}\n",
         model->name().c_str(), cuda ? "cuda" : "cpu", at::get_num_threads(), (long long)lo.batch_size, (long long)steps,
-        dt, cpu_s, double(steps * lo.batch_size) / dt, loss_d, loss_g, ru.ru_maxrss / 1024.0);
+        dt, cpu_s, double(steps * lo.batch_size) / dt, loss_d, loss_g, ru.ru_maxrss / 1024.0, gpu_peak_mb,
+        (long long)shape.size);
     return 0;
   } catch (const duel::Error& e) {
     std::fprintf(stderr, "error: %s\nhint: %s\n", e.what(), e.hint().c_str());

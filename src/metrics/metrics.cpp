@@ -19,7 +19,7 @@
 #include "duel/metrics/metrics.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/linalg.h>
+#include <ATen/ATen.h>  // at::linalg_eigh: the torch::linalg header moved between LibTorch versions
 
 #include <algorithm>
 #include <cmath>
@@ -104,10 +104,10 @@ double frechet_distance(const GaussianFit& a, const GaussianFit& b) {
   auto mu1 = a.mean.to(torch::kFloat64), mu2 = b.mean.to(torch::kFloat64);
   auto s1 = a.cov.to(torch::kFloat64), s2 = b.cov.to(torch::kFloat64);
   // S1^(1/2) = V diag(sqrt(max(w, 0))) V^T
-  auto [w, v] = torch::linalg::eigh(0.5 * (s1 + s1.t()), "L");
+  auto [w, v] = at::linalg_eigh(0.5 * (s1 + s1.t()), "L");
   auto sqrt_s1 = torch::mm(v * w.clamp_min(0.0).sqrt().unsqueeze(0), v.t());
   auto m = torch::mm(torch::mm(sqrt_s1, s2), sqrt_s1);
-  auto eig = torch::linalg::eigvalsh(0.5 * (m + m.t()), "L");
+  auto eig = at::linalg_eigvalsh(0.5 * (m + m.t()), "L");
   const double trace_sqrt = eig.clamp_min(0.0).sqrt().sum().item<double>();
   const double mean_term = (mu1 - mu2).pow(2).sum().item<double>();
   const double d = mean_term + s1.trace().item<double>() + s2.trace().item<double>() - 2.0 * trace_sqrt;
