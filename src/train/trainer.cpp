@@ -179,6 +179,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     require(torch::cuda::is_available(), "run.device=cuda but no CUDA device is available to this build",
             "build with scripts/build-gpu.sh on a machine with a GPU, or use run.device=cpu");
   const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
+  // Map the checkpoint's tensors straight onto the training device, so that
+  // loading never moves a parameter off it.
+  if (resume_from && device.is_cuda()) resume_from = Checkpoint::read(resume_from->path(), device);
   const uint64_t seed = uint64_t(cfg.get_int("run.seed"));
   torch::manual_seed(seed);
 
@@ -219,7 +222,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
             "resume with the data settings the run started with");
     st.fixed_noise = st.fixed_noise.to(device);
     if (st.fixed_labels.defined()) st.fixed_labels = st.fixed_labels.to(device);
-    set_rng_state(st.rng_state);
+    set_rng_state(st.rng_state.to(torch::kCPU));
     loader.seek(st.loader);
   }
   if (lo.channels_last) model->set_channels_last();
