@@ -87,18 +87,23 @@ std::string format_double(double v) {
   return o.str();
 }
 
+// Whether dir holds a run; refuses one (without --force) and a path that is not a folder.
+bool check_existing_run(const std::string& dir, bool force) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return false;
+  require(fs::is_directory(dir, ec), "run path '" + dir + "' exists and is not a folder", "choose another --out");
+  const bool has_run = fs::exists(fs::path(dir) / "config.toml", ec) || fs::exists(fs::path(dir) / "checkpoints", ec);
+  if (has_run && !force)
+    throw Error("run folder '" + dir + "' already holds a run",
+                "continue it with `duel train --resume " + dir + "`, or overwrite it with --force");
+  return has_run;
+}
+
 void prepare_run_dir(const std::string& dir, bool force) {
   std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    require(fs::is_directory(dir, ec), "run path '" + dir + "' exists and is not a folder", "choose another --out");
-    bool has_run = fs::exists(fs::path(dir) / "config.toml") || fs::exists(fs::path(dir) / "checkpoints");
-    if (has_run && !force)
-      throw Error("run folder '" + dir + "' already holds a run",
-                  "continue it with `duel train --resume " + dir + "`, or overwrite it with --force");
-    if (has_run)
-      for (const char* entry : {"config.toml", "metrics.csv", "events.jsonl", "samples", "checkpoints", "eval"})
-        fs::remove_all(fs::path(dir) / entry, ec);
-  }
+  if (check_existing_run(dir, force))
+    for (const char* entry : {"config.toml", "metrics.csv", "events.jsonl", "samples", "checkpoints", "eval"})
+      fs::remove_all(fs::path(dir) / entry, ec);
   fs::create_directories(fs::path(dir) / "samples", ec);
   fs::create_directories(fs::path(dir) / "checkpoints", ec);
   if (ec || !fs::is_directory(fs::path(dir) / "checkpoints"))
@@ -167,11 +172,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     info("resuming from " + path + " at step " + std::to_string(resume_from->state().step));
   } else {
     // Refuse an existing run before any work; the folder itself is made only
-    // once data and model are known to be good, so a bad input leaves nothing.
-    std::error_code ec;
-    if (!req.force && (fs::exists(fs::path(dir) / "config.toml", ec) || fs::exists(fs::path(dir) / "checkpoints", ec)))
-      throw Error("run folder '" + dir + "' already holds a run",
-                  "continue it with `duel train --resume " + dir + "`, or overwrite it with --force");
+    // once data, model and step count are known to be good, so a bad input leaves nothing.
+    check_existing_run(dir, req.force);
   }
 
   const std::string device_name = cfg.get_string("run.device");
@@ -228,10 +230,10 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   if (lo.channels_last) model->set_channels_last();
   if (device.is_cuda()) torch::cuda::manual_seed_all(seed * 1000003ULL + uint64_t(st.step));
 
-  if (!resume_from) prepare_run_dir(dir, req.force);
   const int64_t total = cfg.get_int("train.steps") > 0 ? cfg.get_int("train.steps")
                                                        : cfg.get_int("train.epochs") * loader.batches_per_epoch();
   require(total > 0, "the run has no steps (train.steps and train.epochs are 0)", "set train.steps or train.epochs");
+  if (!resume_from) prepare_run_dir(dir, req.force);
   write_file_atomic((fs::path(dir) / "config.toml").string(), cfg.to_toml());
 
   const std::string csv_path = (fs::path(dir) / "metrics.csv").string();
@@ -271,6 +273,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     return path;
   };
   const int64_t keep = cfg.get_int("train.keep_checkpoints");
+  // What a checkpoint needs besides the nets: where the loader is and the RNG state.
+  auto capture_state = [&]() {
+    st.loader = loader.position();
+    st.rng_state = get_rng_state();
+  };
   auto save_checkpoint = [&]() {
     // Never write non-finite weights: a checkpoint must always be a good place to resume from.
     for (auto& [name, net] : model->nets())
@@ -279,8 +286,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
           throw Error("net " + name + " has non-finite weights at step " + std::to_string(st.step) +
                           "; not writing a checkpoint",
                       "resume from the last checkpoint with a lower learning rate");
-    st.loader = loader.position();
-    st.rng_state = get_rng_state();
+    capture_state();
     const fs::path ck = fs::path(dir) / "checkpoints";
     const std::string numbered = (ck / step_name("step-", st.step, ".duel")).string();
     Checkpoint::write(numbered, *model, cfg, st);
@@ -345,8 +351,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       event(j);
       info(point.summary);
       if (point.best) {
-        st.loader = loader.position();
-        st.rng_state = get_rng_state();
+        capture_state();
         Checkpoint::write((fs::path(dir) / "checkpoints" / "best.duel").string(), *model, cfg, st);
       }
     }

@@ -25,6 +25,8 @@ printf '[train]\nsteps = "ten"\n' > "$WORK/bad.toml"
 expect_exit 2 "train.steps.*must be an integer.*bad.toml" -- "$DUEL" train --config "$WORK/bad.toml" --out "$WORK/x"
 printf '[train\n' > "$WORK/broken.toml"
 expect_exit 2 "cannot parse config .*broken.toml:1" -- "$DUEL" train --config "$WORK/broken.toml" --out "$WORK/x"
+expect_exit 2 "the run has no steps" -- "$DUEL" train --out "$WORK/nosteps" "${TINY[@]}" --set train.steps=0 --set train.epochs=0
+[ ! -e "$WORK/nosteps" ] || fail "a run with no steps left a folder behind"
 expect_exit 2 "needs --out" -- "$DUEL" train "${T[@]}"
 expect_exit 2 "not a run folder" -- "$DUEL" train --resume "$WORK/nothing"
 expect_exit 2 "" -- "$DUEL" train --threads -3 --out "$WORK/x"
