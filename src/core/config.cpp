@@ -79,8 +79,9 @@ struct CoreKeys {
     I("train.epochs", 3, 0, 1.0e6, "passes over the data when train.steps is 0");
     I("train.batch_size", 64, 1, 65536, "images per batch");
     I("train.d_steps", 1, 1, 100, "discriminator updates per generator update");
-    S("train.loss", "nonsaturating", {"nonsaturating", "minimax"},
-      "generator objective: nonsaturating (-log D(G(z))) or minimax (log(1 - D(G(z))))");
+    S("train.loss", "nonsaturating", {"nonsaturating", "minimax", "wasserstein", "hinge", "least-squares"},
+      "adversarial loss: nonsaturating (-log D(G(z))), minimax (log(1 - D(G(z)))), wasserstein, hinge or "
+      "least-squares (see docs/models.md)");
     F("train.label_smoothing", 0.0, 0.0, 0.5, "one-sided: real targets become 1 - s (or U(1-s, 1))");
     S("train.smoothing_mode", "uniform", {"uniform", "fixed"},
       "uniform: real targets ~ U(1-s, 1) per sample; fixed: real targets = 1-s");

@@ -6,11 +6,13 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/two_player.h"
 #include "duel/nn/conv_transpose.h"
+#include "duel/nn/spectral_norm.h"
 
 namespace duel {
 
@@ -53,26 +55,42 @@ torch::Tensor DcganGeneratorImpl::forward(const torch::Tensor& z) {
 
 DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(o) {
   const int64_t stages = dcgan_stages(o.size());
-  body = nn::Sequential();
+  const bool sn = o.spectral_norm();
+  require(o.norm() == "batch" || o.norm() == "layer" || o.norm() == "none",
+          "unknown discriminator normalisation '" + o.norm() + "'", "model.d_norm is batch, layer or none");
+  trunk = nn::Sequential();
   int64_t c = o.width();
   // [N, C, size, size] -> [N, width, size/2, size/2]
-  body->push_back(nn::Conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false)));
-  body->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
+  trunk->push_back(make_conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false), sn));
+  trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
   for (int64_t i = 1; i < stages; ++i) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
-    body->push_back(nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(false)));
-    body->push_back(nn::BatchNorm2d(2 * c));
-    body->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
+    trunk->push_back(make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn));
+    if (o.norm() == "batch") trunk->push_back(nn::BatchNorm2d(2 * c));
+    else if (o.norm() == "layer") trunk->push_back(nn::GroupNorm(nn::GroupNormOptions(1, 2 * c)));
+    trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
     c *= 2;
   }
+  feature_channels_ = c;
+  register_module("trunk", trunk);
   // [N, c, 3 or 4, 3 or 4] -> [N, 1, 1, 1]
-  body->push_back(nn::Conv2d(nn::Conv2dOptions(c, 1, o.size() == 28 ? 3 : 4).bias(false)));
-  register_module("body", body);
+  out = make_conv2d(nn::Conv2dOptions(c, 1, o.size() == 28 ? 3 : 4).bias(false), sn);
+  register_module("out", out.ptr());
+}
+
+torch::Tensor DcganDiscriminatorImpl::features(const torch::Tensor& x) {
+  // x [N, C, size, size] -> [N, c, k, k]
+  return trunk->forward(x);
+}
+
+torch::Tensor DcganDiscriminatorImpl::head(const torch::Tensor& h) {
+  // h [N, c, k, k] -> [N, 1]
+  return out.forward(h).reshape({h.size(0), 1});
 }
 
 torch::Tensor DcganDiscriminatorImpl::forward(const torch::Tensor& x) {
   // x [N, C, size, size] -> [N, 1]
-  return body->forward(x).reshape({x.size(0), 1});
+  return head(features(x));
 }
 
 namespace {
@@ -80,6 +98,10 @@ namespace {
 const bool keys_registered = [] {
   register_key({"model.g_width", ConfigType::Int, int64_t(64), "dcgan: generator channels at the last stage", 1, 4096, {}});
   register_key({"model.d_width", ConfigType::Int, int64_t(64), "dcgan: discriminator channels at the first stage", 1, 4096, {}});
+  register_key({"model.spectral_norm", ConfigType::Bool, false,
+                "spectral normalisation of every discriminator layer (persistent power iteration)", {}, {}, {}});
+  register_key({"model.d_norm", ConfigType::String, std::string("batch"),
+                "normalisation between discriminator convolutions: batch, layer or none", {}, {}, {"batch", "layer", "none"}});
   return true;
 }();
 
@@ -102,7 +124,7 @@ std::unique_ptr<GanModel> make_dcgan(const Config& cfg, const DataShape& shape) 
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
-  d.width(cfg.get_int("model.d_width"));
+  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"));
   dcgan_stages(shape.size);  // validates the size before any allocation
   return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d));
 }

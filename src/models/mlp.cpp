@@ -8,6 +8,7 @@
 
 #include "duel/core/config.h"
 #include "duel/models/two_player.h"
+#include "duel/nn/spectral_norm.h"
 
 namespace duel {
 
@@ -22,6 +23,7 @@ struct MlpOptions {
   TORCH_ARG(int64_t, size);
   TORCH_ARG(int64_t, hidden) = 256;
   TORCH_ARG(double, dropout) = 0.3;
+  TORCH_ARG(bool, spectral_norm) = false;  // D
 };
 
 class MlpGeneratorImpl : public nn::Module {
@@ -48,11 +50,12 @@ class MlpDiscriminatorImpl : public nn::Module {
   explicit MlpDiscriminatorImpl(const MlpOptions& o) : options(o) {
     const int64_t h = o.hidden();
     auto act = [] { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)); };
+    const bool sn = o.spectral_norm();
     body = register_module("body", nn::Sequential(
-        nn::Linear(o.pixels(), 4 * h), act(), nn::Dropout(o.dropout()),
-        nn::Linear(4 * h, 2 * h), act(), nn::Dropout(o.dropout()),
-        nn::Linear(2 * h, h), act(), nn::Dropout(o.dropout()),
-        nn::Linear(h, 1)));
+        make_linear(nn::LinearOptions(o.pixels(), 4 * h), sn), act(), nn::Dropout(o.dropout()),
+        make_linear(nn::LinearOptions(4 * h, 2 * h), sn), act(), nn::Dropout(o.dropout()),
+        make_linear(nn::LinearOptions(2 * h, h), sn), act(), nn::Dropout(o.dropout()),
+        make_linear(nn::LinearOptions(h, 1), sn)));
   }
   // x [N, C, S, S] -> [N, C*S*S] -> logits [N, 1]
   torch::Tensor forward(const torch::Tensor& x) { return body->forward(x.reshape({x.size(0), -1})); }
@@ -87,7 +90,9 @@ class Mlp : public TwoPlayerGan {
 std::unique_ptr<GanModel> make_mlp(const Config& cfg, const DataShape& shape) {
   MlpOptions o(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   o.hidden(cfg.get_int("model.mlp_hidden")).dropout(cfg.get_float("model.mlp_dropout"));
-  return std::make_unique<Mlp>(cfg, shape, MlpGenerator(o), MlpDiscriminator(o));
+  MlpOptions d = o;
+  d.spectral_norm(cfg.get_bool("model.spectral_norm"));
+  return std::make_unique<Mlp>(cfg, shape, MlpGenerator(o), MlpDiscriminator(d));
 }
 
 }  // namespace

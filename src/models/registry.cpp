@@ -10,6 +10,7 @@ namespace {
 struct Entry {
   std::string summary;
   ModelFactory factory;
+  ModelDefaults defaults;
 };
 std::map<std::string, Entry>& models() {
   static std::map<std::string, Entry> m;
@@ -17,8 +18,25 @@ std::map<std::string, Entry>& models() {
 }
 }  // namespace
 
-ModelRegistration::ModelRegistration(const std::string& name, const std::string& summary, ModelFactory factory) {
-  models()[name] = Entry{summary, std::move(factory)};
+ModelRegistration::ModelRegistration(const std::string& name, const std::string& summary, ModelFactory factory,
+                                     ModelDefaults defaults) {
+  models()[name] = Entry{summary, std::move(factory), std::move(defaults)};
+}
+
+void apply_model_defaults(Config& cfg) {
+  auto it = models().find(cfg.get_string("model.name"));
+  if (it == models().end()) return;  // create_model names the problem
+  for (const auto& [key, value] : it->second.defaults)
+    if (!cfg.was_set(key)) cfg.set(key, value);
+}
+
+torch::Tensor GanModel::traverse(const std::string&, int64_t, int64_t, torch::Device) {
+  throw Error("model '" + name() + "' has no latent codes to traverse", "--traverse works with infogan checkpoints");
+}
+
+torch::Tensor GanModel::anomaly_score(const torch::Tensor&) {
+  throw Error("model '" + name() + "' cannot score images for anomalies",
+              "train an aae (adversarial autoencoder) and score with its checkpoint");
 }
 
 std::vector<std::pair<std::string, std::string>> registered_models() {

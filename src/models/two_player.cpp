@@ -1,21 +1,61 @@
 // TwoPlayerGan: the alternating-update step shared by one-G/one-D models.
 #include "duel/models/two_player.h"
 
+#include <torch/optim/adam.h>
+#include <torch/optim/rmsprop.h>
+
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/losses/penalty.h"
+#include "duel/nn/diffaug.h"
 #include "duel/nn/init.h"
 
 namespace duel {
+namespace {
+
+const bool keys_registered = [] {
+  auto F = [](std::string k, double d, double lo, double hi, std::string help) {
+    register_key({std::move(k), ConfigType::Float, d, std::move(help), lo, hi, {}});
+  };
+  F("train.gp_weight", 0.0, 0.0, 1.0e4, "WGAN-GP gradient penalty weight lambda (0: off; 10 in the paper)");
+  F("train.r1_weight", 0.0, 0.0, 1.0e4, "R1 penalty weight gamma on real images (0: off)");
+  F("train.weight_clip", 0.0, 0.0, 100.0, "clip D's weights to [-c, c] after each D update (WGAN; 0: off)");
+  F("train.ema", 0.0, 0.0, 0.999999, "decay of the moving average of G's weights used for sampling (0: off)");
+  register_key({"train.diffaug", ConfigType::String, std::string(""),
+                "differentiable augmentation of D's inputs: comma list of translation, cutout, color (empty: off)",
+                {}, {}, {}});
+  register_key({"optim.optimizer", ConfigType::String, std::string("adam"),
+                "optimizer of every net: adam (lr, beta1, beta2) or rmsprop (lr)", {}, {}, {"adam", "rmsprop"}});
+  return true;
+}();
+
+}  // namespace
 
 AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
   AdversarialKnobs k;
-  k.objective = parse_objective(cfg.get_string("train.loss"));
+  k.loss = parse_loss(cfg.get_string("train.loss"));
   k.label_smoothing = cfg.get_float("train.label_smoothing");
   k.smoothing_uniform = cfg.get_string("train.smoothing_mode") == "uniform";
   k.label_flip = cfg.get_float("train.label_flip");
   k.instance_noise = cfg.get_float("train.instance_noise");
   k.d_steps = cfg.get_int("train.d_steps");
+  k.gp_weight = cfg.get_float("train.gp_weight");
+  k.r1_weight = cfg.get_float("train.r1_weight");
+  k.weight_clip = cfg.get_float("train.weight_clip");
+  k.diffaug = cfg.get_string("train.diffaug");
+  parse_diffaug(k.diffaug);  // validates before any work
+  k.ema = cfg.get_float("train.ema");
   return k;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
+                                                        std::vector<torch::Tensor> params) {
+  const double lr = cfg.get_float("optim." + prefix + "_lr");
+  if (cfg.get_string("optim.optimizer") == "rmsprop")
+    return std::make_unique<torch::optim::RMSprop>(std::move(params), torch::optim::RMSpropOptions(lr));
+  return std::make_unique<torch::optim::Adam>(
+      std::move(params), torch::optim::AdamOptions(lr).betas(
+                             {cfg.get_float("optim." + prefix + "_beta1"), cfg.get_float("optim." + prefix + "_beta2")}));
 }
 
 void GanModel::to(torch::Device device) {
@@ -46,12 +86,9 @@ TwoPlayerGan::TwoPlayerGan(const Config& cfg, const DataShape& shape, std::share
   const std::string init = cfg.get_string("model.init");
   init_weights(*G_, init);
   init_weights(*D_, init);
-  opt_g_ = std::make_unique<torch::optim::Adam>(
-      G_->parameters(), torch::optim::AdamOptions(cfg.get_float("optim.g_lr"))
-                            .betas({cfg.get_float("optim.g_beta1"), cfg.get_float("optim.g_beta2")}));
-  opt_d_ = std::make_unique<torch::optim::Adam>(
-      D_->parameters(), torch::optim::AdamOptions(cfg.get_float("optim.d_lr"))
-                            .betas({cfg.get_float("optim.d_beta1"), cfg.get_float("optim.d_beta2")}));
+  opt_g_ = make_optimizer(cfg, "g", G_->parameters());
+  opt_d_ = make_optimizer(cfg, "d", D_->parameters());
+  if (knobs_.ema > 0) ema_ = std::make_unique<WeightEma>(*G_, knobs_.ema);
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> TwoPlayerGan::nets() {
@@ -66,17 +103,34 @@ torch::Tensor TwoPlayerGan::make_noise(int64_t n, torch::Device device) const {
   return torch::randn({n, latent_dim_}, torch::TensorOptions().device(device));
 }
 
+std::map<std::string, torch::Tensor> TwoPlayerGan::extra_state() {
+  std::map<std::string, torch::Tensor> out;
+  if (ema_) ema_->save(out, "ema.G");
+  return out;
+}
+
+void TwoPlayerGan::load_extra_state(const std::map<std::string, torch::Tensor>& state) {
+  if (ema_) ema_->load(state, "ema.G");
+}
+
 Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
   const double sigma = knobs_.instance_noise * (1.0 - ctx.progress);
-  auto with_noise = [&](const torch::Tensor& x) { return sigma > 0 ? x + sigma * torch::randn_like(x) : x; };
+  const auto policy = parse_diffaug(knobs_.diffaug);
+  // What D sees of any image: augmented (real and fake alike), then instance noise.
+  auto d_input = [&](const torch::Tensor& x) {
+    auto y = policy.empty() ? x : diff_augment(x, policy);
+    return sigma > 0 ? y + sigma * torch::randn_like(y) : y;
+  };
+  const bool logits = loss_uses_logits(knobs_.loss);
 
-  torch::Tensor fake, labels, real_logits, fake_logits, loss_d;
+  Scalars report;
+  torch::Tensor z, fake, labels, real_out, fake_out, loss_d, gp, r1;
   for (int64_t k = 0; k < knobs_.d_steps; ++k) {
     const Batch b = (k == 0) ? batch : ctx.next_batch();
     const auto& real = b.images;
     labels = b.labels;
     const int64_t n = real.size(0);
-    auto z = make_noise(n, real.device());
+    z = make_noise(n, real.device());
     const bool last = (k == knobs_.d_steps - 1);
     {
       // Only the last D step's fakes feed the generator update; earlier ones need no graph.
@@ -84,37 +138,70 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
       fake = generate(z, labels);  // [N, C, H, W]
     }
     clear_grads(*D_);
-    real_logits = discriminate(with_noise(real), labels);          // [N, 1]
-    fake_logits = discriminate(with_noise(fake.detach()), labels);  // [N, 1]
+    real_out = discriminate(d_input(real), labels);          // [N, 1]
+    fake_out = discriminate(d_input(fake.detach()), labels);  // [N, 1]
     auto targets = real_targets(n, knobs_.label_smoothing, knobs_.smoothing_uniform, knobs_.label_flip,
-                                real_logits.options());
-    loss_d = discriminator_loss(real_logits, targets, fake_logits);
+                                real_out.options());
+    loss_d = discriminator_loss(knobs_.loss, real_out, targets, fake_out);
+    Scalars extra_report;
+    if (auto extra = d_extra_loss(z, labels, extra_report); extra.defined()) loss_d = loss_d + extra;
+    if (last) report.insert(report.end(), extra_report.begin(), extra_report.end());
+    auto critic = [&](const torch::Tensor& x) { return discriminate(x, labels); };
+    if (knobs_.gp_weight > 0) {
+      gp = gradient_penalty(critic, d_input(real), d_input(fake.detach()));
+      loss_d = loss_d + knobs_.gp_weight * gp;
+    }
+    if (knobs_.r1_weight > 0) {
+      r1 = r1_penalty(critic, d_input(real));
+      loss_d = loss_d + 0.5 * knobs_.r1_weight * r1;
+    }
     loss_d.backward();
     if (ctx.after_backward) ctx.after_backward("D");
     opt_d_->step();
+    if (knobs_.weight_clip > 0) {
+      torch::NoGradGuard no_grad;
+      for (auto& p : D_->parameters()) p.clamp_(-knobs_.weight_clip, knobs_.weight_clip);
+    }
   }
 
   // Generator update through a frozen D: no gradients are computed for D's weights.
   set_requires_grad(*D_, false);
   clear_grads(*G_);
-  auto gen_logits = discriminate(with_noise(fake), labels);  // [N, 1]
-  auto loss_g = generator_loss(gen_logits, knobs_.objective);
+  auto gen_out = discriminate(d_input(fake), labels);  // [N, 1]
+  auto loss_g = generator_loss(knobs_.loss, gen_out);
+  if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss_g = loss_g + extra;
   loss_g.backward();
   set_requires_grad(*D_, true);
   if (ctx.after_backward) ctx.after_backward("G");
   opt_g_->step();
+  if (ema_) ema_->update();
 
-  return {{"loss_d", loss_d.detach()},
-          {"loss_g", loss_g.detach()},
-          {"d_real", torch::sigmoid(real_logits.detach()).mean()},
-          {"d_fake", torch::sigmoid(fake_logits.detach()).mean()}};
+  Scalars out{{"loss_d", loss_d.detach()}, {"loss_g", loss_g.detach()}};
+  auto r = real_out.detach().to(torch::kFloat32), f = fake_out.detach().to(torch::kFloat32);
+  if (logits) {
+    out.emplace_back("d_real", torch::sigmoid(r).mean());
+    out.emplace_back("d_fake", torch::sigmoid(f).mean());
+  } else {
+    out.emplace_back("critic_real", r.mean());
+    out.emplace_back("critic_fake", f.mean());
+  }
+  // The critic's estimate of the Wasserstein-1 distance (a training curve for WGANs).
+  if (knobs_.loss == GanLoss::Wasserstein) out.emplace_back("w_estimate", r.mean() - f.mean());
+  if (gp.defined()) out.emplace_back("gp", gp.detach());
+  if (r1.defined()) out.emplace_back("r1", r1.detach());
+  out.insert(out.end(), report.begin(), report.end());
+  return out;
 }
 
 torch::Tensor TwoPlayerGan::sample(const SampleRequest& request) {
   torch::NoGradGuard no_grad;
   const bool was_training = G_->is_training();
   G_->eval();
-  auto out = generate(request.noise, request.labels);
+  torch::Tensor out;
+  {
+    EmaSwap swap(ema_.get());
+    out = generate(request.noise, request.labels);
+  }
   if (was_training) G_->train();
   return out;
 }

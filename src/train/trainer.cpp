@@ -20,6 +20,7 @@
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
 #include "duel/train/monitor.h"
+#include "duel/train/schedule.h"
 #include "duel/metrics/evaluate.h"  // eval.every
 
 namespace fs = std::filesystem;
@@ -171,6 +172,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     for (auto& o : req.overrides) cfg.set_from_string(o);
     info("resuming from " + path + " at step " + std::to_string(resume_from->state().step));
   } else {
+    apply_model_defaults(cfg);
     // Refuse an existing run before any work; the folder itself is made only
     // once data, model and step count are known to be good, so a bad input leaves nothing.
     check_existing_run(dir, req.force);
@@ -199,6 +201,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     require(data.has_labels(), "model '" + model->name() + "' needs class labels but " + data.description + " has none",
             "use a labelled dataset (an image folder with one subfolder per class)");
   model->to(device);
+  // Base rates as the model built its optimizers (before a checkpoint's scheduled rates are restored).
+  LrSchedule schedule(cfg, model->optimizers());
 
   LoaderOptions lo;
   lo.batch_size = cfg.get_int("train.batch_size");
@@ -330,6 +334,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     images_in_interval += batch.images.size(0);
     ctx.step = st.step;
     ctx.progress = double(st.step) / double(total);
+    schedule.apply(st.step, total);
     Scalars scalars;
     {
       AutocastScope amp(use_amp);

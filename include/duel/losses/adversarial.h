@@ -1,9 +1,17 @@
-// Adversarial losses on logits (never sigmoid then log): numerically stable
-// for logits of any size through softplus.
+// Adversarial losses on the discriminator's raw outputs (logits, or critic
+// values for the Wasserstein and hinge losses), selected by train.loss.
+// BCE-based losses use softplus and never take log(sigmoid): stable for
+// outputs of any size. With r = D(x), f = D(G(z)), t the real targets:
 //
-//   D loss (both G objectives): BCE(D(x), t_real) + BCE(D(G(z)), 0)
-//   minimax G loss:        mean log(1 - sigmoid(l)) = -mean softplus(l)
-//   nonsaturating G loss:  -mean log sigmoid(l)      =  mean softplus(-l)
+//   loss           D loss                                 G loss
+//   minimax        BCE(r, t) + BCE(f, 0)                  -mean softplus(f)  (= mean log(1 - s(f)))
+//   nonsaturating  BCE(r, t) + BCE(f, 0)                  mean softplus(-f)  (= -mean log s(f))
+//   wasserstein    mean f - mean r                        -mean f
+//   hinge          mean relu(1 - r) + mean relu(1 + f)    -mean f
+//   least-squares  (mean (r - t)^2 + mean f^2) / 2        mean (f - 1)^2 / 2
+//
+// Label smoothing and flipping act through t, so they apply to the BCE and
+// least-squares losses; the Wasserstein and hinge losses ignore t.
 #pragma once
 #include <torch/types.h>
 
@@ -11,15 +19,19 @@
 
 namespace duel {
 
-enum class GeneratorObjective { Minimax, NonSaturating };
-GeneratorObjective parse_objective(const std::string& name);
+enum class GanLoss { Minimax, NonSaturating, Wasserstein, Hinge, LeastSquares };
+// Throws duel::Error for an unknown name.
+GanLoss parse_loss(const std::string& name);
+const char* loss_name(GanLoss loss);
+// Whether D's output is a probability logit (sigmoid makes sense of it).
+bool loss_uses_logits(GanLoss loss);
 
 // Mean binary cross-entropy of logits [N,1] or [N] against targets in [0,1].
 torch::Tensor bce_with_logits(const torch::Tensor& logits, const torch::Tensor& targets);
-// Discriminator loss with per-sample real targets; fakes have target 0.
-torch::Tensor discriminator_loss(const torch::Tensor& real_logits, const torch::Tensor& real_targets,
-                                 const torch::Tensor& fake_logits);
-torch::Tensor generator_loss(const torch::Tensor& fake_logits, GeneratorObjective objective);
+// Discriminator loss; real_targets [N] (used by the BCE and least-squares losses).
+torch::Tensor discriminator_loss(GanLoss loss, const torch::Tensor& real_out, const torch::Tensor& real_targets,
+                                 const torch::Tensor& fake_out);
+torch::Tensor generator_loss(GanLoss loss, const torch::Tensor& fake_out);
 
 // Real targets for a batch of n: one-sided smoothing (uniform U(1-s, 1) or
 // fixed 1-s) then, with probability flip, a target t becomes 1 - t.

@@ -8,6 +8,8 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
+#include <string>
+
 namespace duel {
 
 struct DcganOptions {
@@ -19,6 +21,8 @@ struct DcganOptions {
   TORCH_ARG(int64_t, width) = 64;   // channels of the widest-resolution layer
   TORCH_ARG(int64_t, extra_in) = 0; // extra input channels/features (conditioning)
   TORCH_ARG(bool, fast_convt) = true; // transposed convolutions on oneDNN (see nn/conv_transpose.h)
+  TORCH_ARG(bool, spectral_norm) = false; // D: spectrally normalised convolutions (nn/spectral_norm.h)
+  TORCH_ARG(std::string, norm) = "batch"; // D: batch, layer (GroupNorm(1, c)) or none
 };
 
 // Number of stride-2 stages for a supported size; throws duel::Error otherwise.
@@ -41,10 +45,17 @@ class DcganDiscriminatorImpl : public torch::nn::Module {
   explicit DcganDiscriminatorImpl(const DcganOptions& options);
   // x [N, C (+extra), size, size] -> logits [N, 1]
   torch::Tensor forward(const torch::Tensor& x);
+  // x [N, C (+extra), size, size] -> trunk features [N, feature_channels(), k, k] (k = 3 at 28 px, else 4)
+  torch::Tensor features(const torch::Tensor& x);
+  // trunk features -> logits [N, 1]
+  torch::Tensor head(const torch::Tensor& h);
+  int64_t feature_channels() const { return feature_channels_; }
   DcganOptions options;
 
  private:
-  torch::nn::Sequential body{nullptr};
+  torch::nn::Sequential trunk{nullptr};
+  torch::nn::AnyModule out;
+  int64_t feature_channels_ = 0;
 };
 TORCH_MODULE(DcganDiscriminator);
 

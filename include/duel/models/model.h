@@ -15,11 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "duel/core/config.h"
 #include "duel/data/loader.h"
 
 namespace duel {
-
-class Config;
 
 // Named scalars a step reports, in a stable order (they become CSV columns).
 // Detached 0-dim tensors: the trainer reads them only when it logs, so a GPU
@@ -70,6 +69,17 @@ class GanModel {
   virtual std::map<std::string, torch::Tensor> extra_state() { return {}; }
   virtual void load_extra_state(const std::map<std::string, torch::Tensor>&) {}
 
+  // Named latent codes that `duel sample --traverse` can vary (InfoGAN's
+  // "c1", "c2", ...); empty for models without structured codes.
+  virtual std::vector<std::string> latent_codes() const { return {}; }
+  // A traversal grid: `rows` rows, each holding the other inputs fixed while
+  // `code` sweeps its range over `steps` columns. [rows*steps, C, H, W] in
+  // [-1, 1], row-major. The default throws duel::Error (no codes).
+  virtual torch::Tensor traverse(const std::string& code, int64_t rows, int64_t steps, torch::Device device);
+  // Per-image anomaly scores, higher = more anomalous: images [N, C, H, W]
+  // in [-1, 1] -> [N]. The default throws duel::Error (the model cannot score).
+  virtual torch::Tensor anomaly_score(const torch::Tensor& images);
+
   // Moves nets to a device. Optimizer state follows the parameters.
   void to(torch::Device device);
   // Puts every 4-D parameter (conv weights) in channels-last layout, in place.
@@ -79,16 +89,25 @@ class GanModel {
 
 using ModelFactory = std::function<std::unique_ptr<GanModel>(const Config&, const DataShape&)>;
 
+// Config values a model needs unless the user set them (wgan-gp's 5 critic
+// steps, Adam(0, 0.9), ...). They are applied to the config before the run
+// starts, so the run's config.toml records them.
+using ModelDefaults = std::vector<std::pair<std::string, ConfigValue>>;
+
 struct ModelRegistration {
-  ModelRegistration(const std::string& name, const std::string& summary, ModelFactory factory);
+  ModelRegistration(const std::string& name, const std::string& summary, ModelFactory factory,
+                    ModelDefaults defaults = {});
 };
+
+// Sets the registered defaults of model.name on every key the user did not set.
+void apply_model_defaults(Config& cfg);
 
 // Builds the model the config names (model.name); throws duel::Error listing
 // the registered names when it is unknown, or when the data does not fit.
 std::unique_ptr<GanModel> create_model(const Config& cfg, const DataShape& shape);
 std::vector<std::pair<std::string, std::string>> registered_models();  // name, summary
 
-#define DUEL_REGISTER_MODEL(name, summary, factory) \
-  static const ::duel::ModelRegistration duel_model_registration_##factory(name, summary, factory)
+#define DUEL_REGISTER_MODEL(name, summary, factory, ...) \
+  static const ::duel::ModelRegistration duel_model_registration_##factory(name, summary, factory, ##__VA_ARGS__)
 
 }  // namespace duel

@@ -1,28 +1,51 @@
 // TwoPlayerGan: the base of every model with one generator and one
-// discriminator trained by alternating updates (mlp, dcgan, ...).
+// discriminator (critic) trained by alternating updates: mlp, dcgan, cgan,
+// wgan, wgan-gp, infogan.
 //
-// step(): d_steps discriminator updates on real + detached fakes (with
-// one-sided label smoothing, label flipping and instance noise as the config
-// asks), then one generator update through a frozen discriminator, reusing
-// the last fakes (one G forward per iteration). Subclasses supply the nets.
+// step(): d_steps discriminator updates on real + detached fakes, then one
+// generator update through a frozen discriminator that reuses the last fakes
+// (one G forward per iteration). Everything the config asks for happens here,
+// for every subclass alike:
+//   train.loss            minimax | nonsaturating | wasserstein | hinge | least-squares
+//   train.label_smoothing / label_flip / instance_noise   (BCE and LS losses)
+//   train.gp_weight       WGAN-GP penalty on random interpolates (double backprop)
+//   train.r1_weight       R1 penalty gamma/2 E||grad D(x_real)||^2
+//   train.weight_clip     WGAN clipping of D's weights after each D update
+//   train.diffaug         differentiable augmentation of real and fake alike
+//   train.ema             exponential moving average of G's weights, used by sample()
+//   optim.optimizer       adam | rmsprop, separate rates for G and D (TTUR)
+// Subclasses supply the nets through generate()/discriminate() and may add
+// loss terms through the d_extra_loss/g_extra_loss hooks (InfoGAN's
+// mutual-information term).
 #pragma once
-#include <torch/nn/modules/container/any.h>
-#include <torch/optim/adam.h>
+#include <torch/optim/optimizer.h>
+
+#include <memory>
 
 #include "duel/losses/adversarial.h"
 #include "duel/models/model.h"
+#include "duel/nn/ema.h"
 
 namespace duel {
 
 struct AdversarialKnobs {
-  GeneratorObjective objective = GeneratorObjective::NonSaturating;
+  GanLoss loss = GanLoss::NonSaturating;
   double label_smoothing = 0.0;
   bool smoothing_uniform = true;
   double label_flip = 0.0;
   double instance_noise = 0.0;
   int64_t d_steps = 1;
+  double gp_weight = 0.0;
+  double r1_weight = 0.0;
+  double weight_clip = 0.0;
+  std::string diffaug;  // "" or a comma list of translation, cutout, color
+  double ema = 0.0;     // 0: off
   static AdversarialKnobs from_config(const Config& cfg);
 };
+
+// An optimizer over `params` as optim.optimizer and optim.<prefix>_lr/_beta1/_beta2 say.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
+                                                        std::vector<torch::Tensor> params);
 
 class TwoPlayerGan : public GanModel {
  public:
@@ -32,20 +55,36 @@ class TwoPlayerGan : public GanModel {
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> nets() override;
   std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
   Scalars step(const Batch& batch, StepContext& ctx) override;
+  // Uses the EMA weights of G when train.ema > 0.
   torch::Tensor sample(const SampleRequest& request) override;
   torch::Tensor make_noise(int64_t n, torch::Device device) const override;
+  std::map<std::string, torch::Tensor> extra_state() override;
+  void load_extra_state(const std::map<std::string, torch::Tensor>& state) override;
+
+  const AdversarialKnobs& knobs() const { return knobs_; }
 
  protected:
   // z [N, latent] (+ labels) -> images [N, C, H, W] in [-1, 1]
   virtual torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) = 0;
-  // images [N, C, H, W] (+ labels) -> logits [N, 1]
+  // images [N, C, H, W] (+ labels) -> raw outputs [N, 1]
   virtual torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) = 0;
-
+  // Extra loss terms. d_extra_loss runs in each D update right after
+  // discriminate() of the detached fakes made from z; g_extra_loss runs in
+  // the G update right after discriminate() of the fakes (D frozen). Return
+  // an undefined tensor for none; append what to log to `report`.
+  virtual torch::Tensor d_extra_loss(const torch::Tensor& z, const torch::Tensor& labels, Scalars& report) {
+    return {};
+  }
+  virtual torch::Tensor g_extra_loss(const torch::Tensor& z, const torch::Tensor& labels, Scalars& report) {
+    return {};
+  }
+  // Fakes of a conditional model carry the labels of the real batch they are paired with.
   int64_t latent_dim_;
   DataShape shape_;
   AdversarialKnobs knobs_;
   std::shared_ptr<torch::nn::Module> G_, D_;
-  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
+  std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;
+  std::unique_ptr<WeightEma> ema_;  // null when train.ema is 0
 };
 
 }  // namespace duel

@@ -1,0 +1,77 @@
+// SpectralNorm: see the header.
+#include "duel/nn/spectral_norm.h"
+
+#include <torch/nn/functional/conv.h>
+#include <torch/nn/functional/linear.h>
+#include <torch/nn/modules/container/any.h>
+
+namespace duel {
+
+namespace F = torch::nn::functional;
+
+SpectralNormImpl::SpectralNormImpl(torch::nn::Conv2d conv, int64_t iterations, double eps)
+    : conv_(register_module("module", conv)), iterations_(iterations), eps_(eps) {
+  init_vectors();
+}
+
+SpectralNormImpl::SpectralNormImpl(torch::nn::Linear linear, int64_t iterations, double eps)
+    : linear_(register_module("module", linear)), iterations_(iterations), eps_(eps) {
+  init_vectors();
+}
+
+torch::Tensor SpectralNormImpl::weight_matrix() const {
+  const auto& w = conv_ ? conv_->weight : linear_->weight;
+  return w.reshape({w.size(0), -1});
+}
+
+void SpectralNormImpl::init_vectors() {
+  torch::NoGradGuard no_grad;
+  auto m = weight_matrix();
+  u_ = register_buffer("u", F::normalize(torch::randn({m.size(0)}, m.options()), F::NormalizeFuncOptions().dim(0).eps(eps_)));
+  v_ = register_buffer("v", F::normalize(torch::randn({m.size(1)}, m.options()), F::NormalizeFuncOptions().dim(0).eps(eps_)));
+}
+
+torch::Tensor SpectralNormImpl::sigma() {
+  auto m = weight_matrix();  // [out, rest]
+  // u^T W v with gradient through W only (u, v are constants of the iteration).
+  return torch::dot(u_, torch::mv(m, v_));
+}
+
+torch::Tensor SpectralNormImpl::normalized_weight() {
+  const auto& w = conv_ ? conv_->weight : linear_->weight;
+  return w / sigma();
+}
+
+torch::Tensor SpectralNormImpl::forward(const torch::Tensor& x) {
+  if (is_training()) {
+    torch::NoGradGuard no_grad;
+    auto m = weight_matrix().detach();
+    const auto opts = F::NormalizeFuncOptions().dim(0).eps(eps_);
+    for (int64_t i = 0; i < iterations_; ++i) {
+      // In place, so the registered buffers (and the checkpoint) hold the new vectors.
+      v_.copy_(F::normalize(torch::mv(m.t(), u_), opts));
+      u_.copy_(F::normalize(torch::mv(m, v_), opts));
+    }
+  }
+  auto w = normalized_weight();
+  if (conv_) {
+    const auto& o = conv_->options;
+    auto conv_opts =
+        F::Conv2dFuncOptions().stride(o.stride()).dilation(o.dilation()).groups(o.groups()).padding(o.padding());
+    if (conv_->bias.defined()) conv_opts.bias(conv_->bias);
+    return F::conv2d(x, w, conv_opts);  // [N, Cout, H', W']
+  }
+  return F::linear(x, w, linear_->bias);  // [N, out]
+}
+
+torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn) {
+  if (sn) return torch::nn::AnyModule(SpectralNorm(torch::nn::Conv2d(options)));
+  return torch::nn::AnyModule(torch::nn::Conv2d(options));
+}
+
+torch::nn::AnyModule make_linear(const torch::nn::LinearOptions& options, bool sn) {
+  if (sn) return torch::nn::AnyModule(SpectralNorm(torch::nn::Linear(options)));
+  return torch::nn::AnyModule(torch::nn::Linear(options));
+}
+
+}  // namespace duel
