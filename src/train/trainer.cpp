@@ -216,8 +216,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   TrainState st;
   st.shape = shape;
   st.fixed_noise = model->make_noise(cfg.get_int("sample.grid"), device);
-  if (model->needs_labels())
-    st.fixed_labels = torch::arange(cfg.get_int("sample.grid"), torch::kInt64).remainder(data.num_classes).to(device);
+  if (model->needs_labels()) {
+    // One class per grid row (the grid is ceil(sqrt(n)) images wide).
+    const int64_t n = cfg.get_int("sample.grid"), cols = int64_t(std::ceil(std::sqrt(double(n))));
+    st.fixed_labels = torch::arange(n, torch::kInt64).div(cols, "floor").remainder(data.num_classes).to(device);
+  }
   if (resume_from) {
     resume_from->restore(*model, /*optimizers=*/true);
     st = resume_from->state();
