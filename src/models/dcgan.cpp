@@ -107,9 +107,9 @@ const bool keys_registered = [] {
 
 class Dcgan : public TwoPlayerGan {
  public:
-  Dcgan(const Config& cfg, const DataShape& shape, DcganGenerator g, DcganDiscriminator d)
-      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d) {}
-  std::string name() const override { return "dcgan"; }
+  Dcgan(const Config& cfg, const DataShape& shape, DcganGenerator g, DcganDiscriminator d, std::string name)
+      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d), name_(std::move(name)) {}
+  std::string name() const override { return name_; }
 
  protected:
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
@@ -118,17 +118,24 @@ class Dcgan : public TwoPlayerGan {
  private:
   DcganGenerator g_;
   DcganDiscriminator d_;
+  std::string name_;
 };
 
-std::unique_ptr<GanModel> make_dcgan(const Config& cfg, const DataShape& shape) {
+}  // namespace
+
+std::unique_ptr<GanModel> make_dcgan_model(const Config& cfg, const DataShape& shape, const std::string& name) {
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
   d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"));
   dcgan_stages(shape.size);  // validates the size before any allocation
-  return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d));
+  return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d), name);
 }
 
+namespace {
+std::unique_ptr<GanModel> make_dcgan(const Config& cfg, const DataShape& shape) {
+  return make_dcgan_model(cfg, shape, "dcgan");
+}
 }  // namespace
 
 DUEL_REGISTER_MODEL("dcgan", "deep convolutional GAN (28 px or powers of two 16-256, 1 or 3 channels)", make_dcgan);

@@ -1,5 +1,15 @@
-// `duel sample`: images from a checkpoint's generator, as one grid PNG or
-// one PNG per image (--each DIR).
+// `duel sample`: images from a checkpoint's generator.
+//
+//   default          a grid PNG (--out) or one PNG per image (--each DIR);
+//                    conditional models draw one class per grid row, or
+//                    only --class K
+//   --interpolate    spherical interpolation between pairs of noise vectors:
+//                    a grid (one pair per row, --steps columns) and an
+//                    animated GIF (--gif, default: --out with .gif) that
+//                    walks every row along its path and back
+//   --traverse CODE  a latent-code traversal (InfoGAN): each row holds the
+//                    other inputs fixed while CODE sweeps its range
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -8,17 +18,32 @@
 #include "commands.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/io/gif.h"
 #include "duel/io/image.h"
 #include "duel/models/model.h"
+#include "duel/nn/latent.h"
 #include "duel/train/checkpoint.h"
+
+namespace fs = std::filesystem;
 
 namespace duel::cli {
 namespace {
 struct SampleArgs {
-  std::string checkpoint, out, each;
-  int64_t n = 64, nrow = 0, seed = 0, batch = 256;
+  std::string checkpoint, out, each, gif, traverse;
+  int64_t n = 64, nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10;
+  bool interpolate = false;
   int threads = 0;
 };
+
+void check_out_path(const std::string& path, const std::string& flag, const std::string& ext) {
+  auto e = fs::path(path).extension().string();
+  for (auto& ch : e) ch = char(std::tolower(ch));
+  require(e == ext, flag + " '" + path + "' must end in " + ext, "for example " + flag + " samples" + ext);
+  auto parent = fs::path(path).parent_path();
+  require(parent.empty() || fs::is_directory(parent), "the folder of " + flag + " '" + path + "' does not exist",
+          "create it first");
+}
+
 }  // namespace
 
 std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg) {
@@ -29,6 +54,7 @@ std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg) {
 }
 
 namespace {
+
 Action add_sample(CLI::App& app) {
   auto a = std::make_shared<SampleArgs>();
   auto* cmd = app.add_subcommand("sample", "draw images from a checkpoint's generator");
@@ -39,16 +65,29 @@ Action add_sample(CLI::App& app) {
   cmd->add_option("--nrow", a->nrow, "images per grid row (default: square)")->check(CLI::Range(int64_t(0), int64_t(10000)));
   cmd->add_option("--seed", a->seed, "noise seed")->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", a->batch, "images generated per forward pass")->check(CLI::Range(int64_t(1), int64_t(65536)));
+  cmd->add_option("--class", a->cls, "conditional models: draw only this class")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--interpolate", a->interpolate, "spherical interpolation between noise pairs: grid + animated GIF");
+  cmd->add_option("--gif", a->gif, "GIF of the interpolation (default: --out with .gif)");
+  cmd->add_option("--traverse", a->traverse, "latent code to sweep (infogan: c1, c2, ...)");
+  cmd->add_option("--rows", a->rows, "--interpolate/--traverse: rows (pairs of noise / fixed inputs)")
+      ->check(CLI::Range(int64_t(1), int64_t(1000)));
+  cmd->add_option("--steps", a->steps, "--interpolate/--traverse: columns (points along each row)")
+      ->check(CLI::Range(int64_t(2), int64_t(1000)));
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
+    const bool special = a->interpolate || !a->traverse.empty();
+    require(!(a->interpolate && !a->traverse.empty()), "--interpolate and --traverse cannot be combined",
+            "run duel sample twice");
+    if (special) {
+      require(!a->out.empty(), "--interpolate and --traverse need --out grid.png", "for example --out path.png");
+      require(a->each.empty(), "--each cannot be combined with --interpolate or --traverse", "drop --each");
+    }
     require(!a->out.empty() || !a->each.empty(), "duel sample needs --out grid.png or --each DIR",
             "for example --out samples.png");
-    if (!a->out.empty()) {
-      auto ext = std::filesystem::path(a->out).extension().string();
-      require(ext == ".png" || ext == ".PNG", "--out '" + a->out + "' must end in .png", "grids are written as PNG");
-      auto parent = std::filesystem::path(a->out).parent_path();
-      require(parent.empty() || std::filesystem::is_directory(parent),
-              "the folder of --out '" + a->out + "' does not exist", "create it first");
+    if (!a->out.empty()) check_out_path(a->out, "--out", ".png");
+    if (!a->gif.empty()) {
+      require(a->interpolate, "--gif needs --interpolate", "add --interpolate");
+      check_out_path(a->gif, "--gif", ".gif");
     }
     apply_threads(a->threads);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
@@ -56,23 +95,79 @@ Action add_sample(CLI::App& app) {
     auto model = load_generator(ck, cfg);
     torch::manual_seed(uint64_t(a->seed));
     const auto& shape = ck.state().shape;
+    const bool conditional = model->needs_labels() && shape.num_classes > 0;
+    if (a->cls >= 0) {
+      require(conditional, "--class " + std::to_string(a->cls) + ": model '" + ck.model_name() + "' is not conditional",
+              "drop --class, or sample from a cgan checkpoint");
+      require(a->cls < shape.num_classes,
+              "--class " + std::to_string(a->cls) + " is out of range: the checkpoint has " +
+                  std::to_string(shape.num_classes) + " classes",
+              "use --class 0 to " + std::to_string(shape.num_classes - 1));
+    }
+    // Label of image i of a grid `per_row` wide: --class, else one class per row.
+    auto label_for = [&](int64_t i, int64_t per_row) { return a->cls >= 0 ? a->cls : (i / per_row) % shape.num_classes; };
+    auto labels_for = [&](int64_t first, int64_t m, int64_t per_row) {
+      torch::Tensor l;
+      if (!conditional) return l;
+      l = torch::empty({m}, torch::kInt64);
+      for (int64_t j = 0; j < m; ++j) l[j] = label_for(first + j, per_row);
+      return l;
+    };
+
+    if (!a->traverse.empty()) {
+      auto images = model->traverse(a->traverse, a->rows, a->steps, torch::kCPU);  // [rows*steps', C, H, W]
+      const int64_t cols = images.size(0) / a->rows;
+      write_png(a->out, make_grid(images, cols));
+      std::printf("wrote the traversal of %s (%lld rows x %lld steps) from %s (step %lld) to %s\n",
+                  a->traverse.c_str(), (long long)a->rows, (long long)cols, ck.model_name().c_str(),
+                  (long long)ck.state().step, a->out.c_str());
+      return 0;
+    }
+
+    if (a->interpolate) {
+      auto start = model->make_noise(a->rows, torch::kCPU), end = model->make_noise(a->rows, torch::kCPU);
+      std::vector<torch::Tensor> points;  // per step t: [rows, L]
+      for (int64_t t = 0; t < a->steps; ++t) {
+        const double u = double(t) / double(a->steps - 1);
+        std::vector<torch::Tensor> row;
+        for (int64_t r = 0; r < a->rows; ++r) row.push_back(slerp(start[r], end[r], u));
+        points.push_back(torch::stack(row));
+      }
+      // Grid: row r, column t.
+      auto z = torch::stack(points, 1).reshape({a->rows * a->steps, -1});  // [rows*steps, L]
+      auto images = model->sample({z, labels_for(0, z.size(0), a->steps)});
+      write_png(a->out, make_grid(images, a->steps));
+      // GIF: frame t shows every row's point t side by side; walks there and back.
+      auto per_step = images.reshape({a->rows, a->steps, images.size(1), images.size(2), images.size(3)});
+      std::vector<torch::Tensor> frames;
+      const int64_t frame_cols = int64_t(std::ceil(std::sqrt(double(a->rows))));
+      for (int64_t t = 0; t < a->steps; ++t) frames.push_back(make_grid(per_step.select(1, t), frame_cols));
+      for (int64_t t = a->steps - 2; t > 0; --t) frames.push_back(frames[size_t(t)]);
+      const std::string gif = a->gif.empty() ? fs::path(a->out).replace_extension(".gif").string() : a->gif;
+      write_gif(gif, frames, 12);
+      std::printf("wrote %lld interpolations x %lld steps from %s (step %lld) to %s and %s\n", (long long)a->rows,
+                  (long long)a->steps, ck.model_name().c_str(), (long long)ck.state().step, a->out.c_str(), gif.c_str());
+      return 0;
+    }
+
+    const int64_t per_row = a->nrow > 0 ? a->nrow : int64_t(std::ceil(std::sqrt(double(a->n))));
     std::vector<torch::Tensor> parts;
-    if (!a->each.empty()) std::filesystem::create_directories(a->each);
+    if (!a->each.empty()) fs::create_directories(a->each);
     for (int64_t i = 0; i < a->n; i += a->batch) {
       int64_t m = std::min(a->batch, a->n - i);
-      SampleRequest req{model->make_noise(m, torch::kCPU), {}};
-      if (shape.num_classes > 0 && model->needs_labels())
-        req.labels = torch::arange(i, i + m, torch::kInt64).remainder(shape.num_classes);
+      SampleRequest req{model->make_noise(m, torch::kCPU), labels_for(i, m, per_row)};
       auto images = model->sample(req);
       if (!a->each.empty())
         for (int64_t j = 0; j < m; ++j) {
           std::ostringstream name;
-          name << "sample-" << std::setw(6) << std::setfill('0') << (i + j) << ".png";
-          write_image((std::filesystem::path(a->each) / name.str()).string(), images[j]);
+          name << "sample-" << std::setw(6) << std::setfill('0') << (i + j);
+          if (conditional) name << "-class" << label_for(i + j, per_row);
+          name << ".png";
+          write_image((fs::path(a->each) / name.str()).string(), images[j]);
         }
       if (!a->out.empty()) parts.push_back(images);
     }
-    if (!a->out.empty()) write_png(a->out, make_grid(torch::cat(parts), a->nrow));
+    if (!a->out.empty()) write_png(a->out, make_grid(torch::cat(parts), per_row));
     std::printf("wrote %lld samples from %s (step %lld) to %s\n", (long long)a->n, ck.model_name().c_str(),
                 (long long)ck.state().step, (!a->out.empty() ? a->out : a->each).c_str());
     return 0;

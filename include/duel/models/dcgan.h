@@ -8,6 +8,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
 #include <string>
 
 namespace duel {
@@ -58,5 +59,13 @@ class DcganDiscriminatorImpl : public torch::nn::Module {
   int64_t feature_channels_ = 0;
 };
 TORCH_MODULE(DcganDiscriminator);
+
+class Config;
+class GanModel;
+struct DataShape;
+// DCGAN nets built from the config's model.* keys (widths, spectral norm,
+// D normalisation) inside the TwoPlayerGan step, reporting `name`; the
+// wgan and wgan-gp models are this with their own defaults and checks.
+std::unique_ptr<GanModel> make_dcgan_model(const Config& cfg, const DataShape& shape, const std::string& name);
 
 }  // namespace duel

@@ -1,0 +1,107 @@
+// cgan: the conditional GAN (Mirza & Osindero 2014) on DCGAN nets.
+//
+// G: the one-hot label is concatenated with z: [N, latent + classes] -> image.
+// D (model.cgan_d):
+//   projection (Miyato & Koyama 2018, default): h = trunk(x) [N, c, k, k];
+//       D(x, y) = head(h) + <embed(y), sum_{spatial} h>
+//   concat: the one-hot label is broadcast to K constant image planes and
+//       concatenated with x before the first convolution.
+// Fakes are drawn with the labels of the real batch they are paired with.
+#include <torch/nn/functional/embedding.h>
+#include <torch/nn/modules/embedding.h>
+
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+#include "duel/models/dcgan.h"
+#include "duel/models/two_player.h"
+
+namespace duel {
+
+namespace nn = torch::nn;
+
+namespace {
+
+const bool keys_registered = [] {
+  register_key({"model.cgan_d", ConfigType::String, std::string("projection"),
+                "cgan: how D sees the label: projection (inner product with trunk features) or concat (label planes)",
+                {}, {}, {"projection", "concat"}});
+  return true;
+}();
+
+torch::Tensor one_hot(const torch::Tensor& labels, int64_t classes, const torch::TensorOptions& opts) {
+  return nn::functional::one_hot(labels, classes).to(opts.dtype());  // [N, classes]
+}
+
+}  // namespace
+
+class CganDiscriminatorImpl : public nn::Module {
+ public:
+  CganDiscriminatorImpl(const DcganOptions& o, int64_t classes, bool projection)
+      : classes_(classes), projection_(projection) {
+    DcganOptions d = o;
+    if (!projection) d.extra_in(classes);
+    net = register_module("net", DcganDiscriminator(d));
+    if (projection) embed = register_module("embed", nn::Embedding(classes, net->feature_channels()));
+  }
+  // x [N, C, S, S], labels [N] -> logits [N, 1]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) {
+    if (!projection_) {
+      auto planes = one_hot(labels, classes_, x.options()).reshape({x.size(0), classes_, 1, 1})
+                        .expand({x.size(0), classes_, x.size(2), x.size(3)});
+      return net->forward(torch::cat({x, planes}, 1));  // [N, C + K, S, S] -> [N, 1]
+    }
+    auto h = net->features(x);                                            // [N, c, k, k]
+    auto proj = (embed->forward(labels) * h.sum({2, 3})).sum(1, true);  // [N, 1]
+    return net->head(h) + proj;
+  }
+  DcganDiscriminator net{nullptr};
+  nn::Embedding embed{nullptr};
+
+ private:
+  int64_t classes_;
+  bool projection_;
+};
+TORCH_MODULE(CganDiscriminator);
+
+namespace {
+
+class Cgan : public TwoPlayerGan {
+ public:
+  Cgan(const Config& cfg, const DataShape& shape, DcganGenerator g, CganDiscriminator d)
+      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d) {}
+  std::string name() const override { return "cgan"; }
+  bool needs_labels() const override { return true; }
+
+ protected:
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) override {
+    require(labels.defined(), "cgan needs class labels to generate", "pass --class to duel sample");
+    // [N, latent] ++ [N, classes] -> [N, C, S, S]
+    return g_->forward(torch::cat({z, one_hot(labels, shape_.num_classes, z.options())}, 1));
+  }
+  torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) override {
+    return d_->forward(x, labels);
+  }
+
+ private:
+  DcganGenerator g_;
+  CganDiscriminator d_;
+};
+
+std::unique_ptr<GanModel> make_cgan(const Config& cfg, const DataShape& shape) {
+  require(shape.num_classes > 1, "model 'cgan' needs labelled data with at least 2 classes",
+          "use fashion-mnist, mnist, cifar10 or an image folder with one subfolder per class");
+  DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
+  dcgan_stages(shape.size);  // validates the size before any allocation
+  DcganOptions d = g;
+  g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt")).extra_in(shape.num_classes);
+  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"));
+  return std::make_unique<Cgan>(cfg, shape, DcganGenerator(g),
+                                CganDiscriminator(d, shape.num_classes, cfg.get_string("model.cgan_d") == "projection"));
+}
+
+}  // namespace
+
+DUEL_REGISTER_MODEL("cgan", "conditional GAN: label-conditioned DCGAN, projection or concat discriminator", make_cgan,
+                    ModelDefaults{{"sample.grid", int64_t(100)}});
+
+}  // namespace duel
