@@ -34,7 +34,9 @@ void SpectralNormImpl::init_vectors() {
 torch::Tensor SpectralNormImpl::sigma() {
   auto m = weight_matrix();  // [out, rest]
   // u^T W v with gradient through W only (u, v are constants of the iteration).
-  return torch::dot(u_, torch::mv(m, v_));
+  // Copies: the next training forward updates u and v in place, which must not
+  // touch what this forward's backward needs.
+  return torch::dot(u_.clone(), torch::mv(m, v_.clone()));
 }
 
 torch::Tensor SpectralNormImpl::normalized_weight() {
