@@ -11,6 +11,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/data/class_filter.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -352,6 +353,7 @@ ImageSet open_dataset(const Config& cfg, const std::string& split) {
   s.images = resize_images(s.images, size, channels);
   s.description += " " + std::to_string(s.size()) + " images " + std::to_string(s.images.size(1)) + "x" +
                    std::to_string(s.images.size(2)) + "x" + std::to_string(s.images.size(3));
+  apply_class_filter(s, cfg);  // data.exclude_class
   return s;
 }
 
