@@ -53,11 +53,6 @@ struct RngRestore {
   ~RngRestore() { set_rng_state(state); }
 };
 
-torch::Tensor quantise(const torch::Tensor& images) {
-  // [-1, 1] float -> uint8, as write_image rounds it
-  return images.detach().to(torch::kCPU, torch::kFloat32).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8);
-}
-
 torch::Tensor flat_pixels(const torch::Tensor& u8) { return to_unit_range(u8).reshape({u8.size(0), -1}); }
 
 void check_options(const EvalOptions& o) {
@@ -119,6 +114,11 @@ FeatureSet make_set(torch::Tensor images, torch::Tensor labels, FeatureExtractor
 }
 
 }  // namespace
+
+torch::Tensor quantise(const torch::Tensor& images) {
+  // [-1, 1] float -> uint8, as write_image rounds it
+  return images.detach().to(torch::kCPU, torch::kFloat32).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8);
+}
 
 std::string run_dir_of_checkpoint(const std::string& checkpoint_path) {
   fs::path p = fs::absolute(checkpoint_path).lexically_normal();

@@ -3,6 +3,7 @@
 
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/init.h>
 
@@ -16,8 +17,10 @@ void init_weights(torch::nn::Module& net, const std::string& scheme) {
   torch::NoGradGuard no_grad;
   for (auto& m : net.modules(/*include_self=*/true)) {
     auto name = m->name();
+    // Embeddings too (class projections): LibTorch's N(0, 1) would make a
+    // projection discriminator's logits explode at the first step.
     bool is_weight_layer = m->as<torch::nn::Conv2d>() || m->as<torch::nn::ConvTranspose2d>() ||
-                           m->as<torch::nn::Linear>();
+                           m->as<torch::nn::Linear>() || m->as<torch::nn::Embedding>();
     bool is_norm = m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>();
     for (auto& p : m->named_parameters(/*recurse=*/false)) {
       if (is_weight_layer) {

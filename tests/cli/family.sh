@@ -31,6 +31,14 @@ head -1 "$WORK/wgan-gp-a/metrics.csv" | grep -q "w_estimate" || fail "wgan-gp lo
 grep -q "^d_steps = 5" "$WORK/wgan-gp-a/config.toml" || fail "wgan-gp default d_steps not recorded"
 grep -q "^gp_weight = 10" "$WORK/wgan-gp-a/config.toml" || fail "wgan-gp default gp_weight not recorded"
 
+# On Fashion-MNIST (which has a committed feature network) every grid is read by the collapse probe.
+"$DUEL" train --out "$WORK/probe" --set data.limit=256 --set train.batch_size=16 --set model.g_width=8 \
+  --set model.d_width=8 --set train.steps=4 --set train.sample_every=2 --threads 1 >"$WORK/probe.log" 2>&1 ||
+  fail "probe run failed: $(tail -2 "$WORK/probe.log")"
+grep -q "collapse probe: .*fashion-mnist.duelfeat" "$WORK/probe.log" || fail "no collapse probe announced"
+[ "$(grep -c '"event":"collapse_probe"' "$WORK/probe/events.jsonl")" -ge 2 ] || fail "no collapse_probe events"
+grep '"event":"collapse_probe"' "$WORK/probe/events.jsonl" | head -1 | grep -q '"histogram":\[' || fail "probe event lacks the histogram"
+
 ck="$WORK/cgan-a/checkpoints/latest.duel"
 expect_exit 0 "wrote 20 samples" -- "$DUEL" sample -k "$ck" --class 7 --n 20 --out "$WORK/c7.png" --threads 1
 expect_exit 0 "wrote 10 samples" -- "$DUEL" sample -k "$ck" --n 10 --each "$WORK/each" --threads 1

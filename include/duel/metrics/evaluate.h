@@ -108,6 +108,9 @@ std::string run_dir_of_checkpoint(const std::string& checkpoint_path);
 
 // --- periodic evaluation while training (eval.every) ---------------------------
 
+// Generated images [-1, 1] -> uint8 [N, C, H, W], rounded as a saved PNG is.
+torch::Tensor quantise(const torch::Tensor& images);
+
 class TrainingEvaluator {
  public:
   // nullptr when eval.every is 0. Loads the feature network (eval.features or
