@@ -11,8 +11,10 @@
 #include "duel/core/error.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
+#include "test_util.h"
 
 using namespace duel;
+using namespace duel::test;
 
 namespace {
 Config family_config(const std::string& model, const std::vector<std::string>& sets = {}) {
@@ -22,27 +24,6 @@ Config family_config(const std::string& model, const std::vector<std::string>& s
   for (auto& s : sets) c.set_from_string(s);
   apply_model_defaults(c);
   return c;
-}
-std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
-  std::vector<torch::Tensor> out;
-  for (auto& p : m.parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
-}
-double scalar(const Scalars& s, const std::string& name) {
-  for (auto& [k, v] : s)
-    if (k == name) return v.item<double>();
-  ADD_FAILURE() << "no scalar " << name;
-  return 0;
-}
-bool has(const Scalars& s, const std::string& name) {
-  for (auto& [k, v] : s)
-    if (k == name) return true;
-  return false;
 }
 Batch toy_batch(int64_t n, int64_t c, int64_t size, int64_t classes) {
   Batch b{torch::rand({n, c, size, size}) * 2 - 1, {}, 0};

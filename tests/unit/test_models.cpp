@@ -10,8 +10,10 @@
 #include "duel/models/dcgan.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
+#include "test_util.h"
 
 using namespace duel;
+using namespace duel::test;
 
 namespace {
 Config tiny_config(const std::string& model) {
@@ -22,16 +24,6 @@ Config tiny_config(const std::string& model) {
   c.set_from_string("model.d_width=8");
   c.set_from_string("model.mlp_hidden=16");
   return c;
-}
-std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
-  std::vector<torch::Tensor> out;
-  for (auto& p : m.parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
 }
 }  // namespace
 
