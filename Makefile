@@ -7,7 +7,7 @@ CONFIG  ?= configs/dcgan28.toml
 RUN     ?= dcgan28-$(shell date +%Y%m%d-%H%M%S)
 JOBS    ?= $(shell nproc)
 
-.PHONY: all deps configure build run test test-slow bench clean
+.PHONY: all deps configure build run test test-slow bench clean fuzz test-asan
 
 all: build
 
@@ -34,3 +34,23 @@ bench: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Reliability (docs/reliability.md). `make fuzz`: every parser fuzzed for
+# FUZZ_SECONDS seconds (libFuzzer when clang has it, else the built-in driver),
+# in its own build folder. `make test-asan`: the unit tests built with
+# AddressSanitizer + UBSan in build-asan; LibTorch itself is not instrumented,
+# and its process-lifetime allocations are not reported as leaks (cmake/lsan.supp).
+FUZZ_SECONDS ?= 60
+ASAN_BUILD   ?= build-asan
+ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0 LSAN_OPTIONS=suppressions=$(CURDIR)/cmake/lsan.supp:print_suppressions=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tests/fuzz/run.sh build-fuzz
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DDUEL_SANITIZE=ON \
+	  -DDUEL_BUILD_BENCH=OFF -DDUEL_BUILD_FUZZ=OFF
+	$(ASAN_ENV) cmake --build $(ASAN_BUILD) -j $(JOBS) --target duel_tests duel_fixtures
+	$(ASAN_ENV) $(ASAN_BUILD)/tests/duel_fixtures $(ASAN_BUILD)/tests/fixtures >/dev/null
+	cd $(ASAN_BUILD)/tests && $(ASAN_ENV) DUEL_FIXTURES=$(CURDIR)/$(ASAN_BUILD)/tests/fixtures ./duel_tests

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -193,6 +194,85 @@ void apply_table(Config& cfg, const toml::table& table, const std::string& prefi
   }
 }
 
+// toml++ 3.3.0 (the version Debian 12 ships) reaches __builtin_unreachable()
+// when it asks whether some non-ASCII code points (U+00A1..U+0499,
+// U+2D3A..U+3133) are whitespace (marzer/tomlplusplus#295, fixed upstream in
+// #305); it asks wherever whitespace may stand between tokens, and right after
+// a backslash in a multi-line basic string. The fuzzer found it, so the text
+// is checked first: outside strings and comments, where TOML allows only
+// ASCII, a non-ASCII character is refused with its position, and so is one
+// that follows a backslash (an escape, or a line-ending backslash and the
+// whitespace after it) in a multi-line basic string.
+void check_toml_text(const std::string& text, const std::string& origin) {
+  enum class In { Outside, Comment, Basic, MultiBasic, Literal, MultiLiteral } in = In::Outside;
+  bool after_backslash = false;  // multi-line basic string: what follows a backslash is being looked at
+  size_t line = 1, col = 1, i = 0;
+  const size_t n = text.size();
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // a byte-order mark
+  auto starts = [&](const char* s) { return text.compare(i, std::strlen(s), s) == 0; };
+  auto ascii_at = [&](size_t k) { return k < n && static_cast<unsigned char>(text[k]) < 0x80; };
+  auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+  auto refuse = [&](const char* where) {
+    throw Error("cannot parse config " + origin + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                    ": a non-ASCII character " + where,
+                "TOML allows non-ASCII text only inside strings and comments; write it as \\uXXXX in a \"string\"");
+  };
+  while (i < n) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      if (in == In::Outside) refuse("outside a string or comment");
+      if (in == In::MultiBasic && after_backslash) refuse("after a backslash in a multi-line string");
+      for (++i; i < n && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;) ++i;  // the rest of the code point
+      ++col;
+      continue;
+    }
+    size_t step = 1;
+    switch (in) {
+      case In::Outside:
+        if (c == '#') in = In::Comment;
+        else if (starts("\"\"\"")) in = In::MultiBasic, step = 3;
+        else if (c == '"') in = In::Basic;
+        else if (starts("'''")) in = In::MultiLiteral, step = 3;
+        else if (c == '\'') in = In::Literal;
+        break;
+      case In::Comment:
+        if (c == '\n') in = In::Outside;
+        break;
+      case In::Basic:
+        if (c == '\\' && ascii_at(i + 1) && text[i + 1] != '\n') step = 2;  // an escape such as \"
+        else if (c == '"' || c == '\n') in = In::Outside;
+        break;
+      case In::MultiBasic:
+        if (c == '\\') {
+          // An ASCII escape such as \" or \\ is done here; a line-ending
+          // backslash (or a non-ASCII character after it) is looked at next.
+          if (ascii_at(i + 1) && !blank(text[i + 1])) step = 2;
+          else after_backslash = true;
+        } else if (!blank(char(c))) {
+          after_backslash = false;
+          if (starts("\"\"\"")) {  // the end; up to two more quotes belong to the content
+            for (step = 3; i + step < n && text[i + step] == '"' && step < 5;) ++step;
+            in = In::Outside;
+          }
+        }
+        break;
+      case In::Literal:
+        if (c == '\'' || c == '\n') in = In::Outside;
+        break;
+      case In::MultiLiteral:
+        if (starts("'''")) {
+          for (step = 3; i + step < n && text[i + step] == '\'' && step < 5;) ++step;
+          in = In::Outside;
+        }
+        break;
+    }
+    for (size_t k = 0; k < step && i < n; ++k, ++i) {
+      if (text[i] == '\n') ++line, col = 1;
+      else ++col;
+    }
+  }
+}
+
 }  // namespace
 
 void register_key(const KeySpec& spec) {
@@ -234,6 +314,7 @@ Config Config::from_string(const std::string& text, const std::string& origin) {
 }
 
 void Config::merge_toml(const std::string& text, const std::string& origin) {
+  check_toml_text(text, origin);
   toml::table table;
   try {
     table = toml::parse(text, origin);

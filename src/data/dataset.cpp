@@ -11,6 +11,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/io/image.h"
 #include "duel/data/class_filter.h"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -76,6 +77,22 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& p
   return out;
 }
 
+// The entries of a folder (It: directory_iterator or recursive_directory_iterator)
+// through error codes: a folder that cannot be listed throws duel::Error
+// instead of std::filesystem's own exception.
+template <typename It>
+std::vector<fs::directory_entry> list_folder(const fs::path& dir) {
+  std::vector<fs::directory_entry> out;
+  std::error_code ec;
+  It it(dir, ec), end;
+  while (!ec && it != end) {
+    out.push_back(*it);
+    it.increment(ec);
+  }
+  if (ec) throw Error("cannot list image folder '" + dir.string() + "': " + ec.message(), "check the folder's permissions");
+  return out;
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -133,7 +150,7 @@ torch::Tensor parse_idx_labels(const std::vector<uint8_t>& b, const std::string&
                     std::to_string(b.size() - 8) + " present",
                 "download or copy the file again");
   auto t = torch::empty({int64_t(n)}, torch::kUInt8);
-  std::memcpy(t.data_ptr<uint8_t>(), b.data() + 8, n);
+  if (n > 0) std::memcpy(t.data_ptr<uint8_t>(), b.data() + 8, n);  // (an empty tensor has no data pointer)
   return t.to(torch::kInt64);
 }
 
@@ -232,22 +249,32 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
   // Class subfolders (sorted) give labels; images directly in dir have none.
   std::vector<std::pair<fs::path, int64_t>> files;
   std::vector<std::string> classes;
+  // Entries whose type cannot be read (a link loop, a dangling link) are
+  // skipped like any non-image; a folder that cannot be listed is an error.
+  auto is_image_file = [&](const fs::directory_entry& e) {
+    std::error_code e_ec;
+    return e.is_regular_file(e_ec) && is_image(e.path());
+  };
+  auto is_folder = [](const fs::directory_entry& e) {
+    std::error_code e_ec;
+    return e.is_directory(e_ec);
+  };
   std::vector<fs::path> subdirs;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory()) subdirs.push_back(e.path());
+  for (const auto& e : list_folder<fs::directory_iterator>(dir))
+    if (is_folder(e)) subdirs.push_back(e.path());
   std::sort(subdirs.begin(), subdirs.end());
   for (const auto& sd : subdirs) {
     std::vector<fs::path> imgs;
-    for (const auto& e : fs::recursive_directory_iterator(sd, ec))
-      if (e.is_regular_file() && is_image(e.path())) imgs.push_back(e.path());
+    for (const auto& e : list_folder<fs::recursive_directory_iterator>(sd))
+      if (is_image_file(e)) imgs.push_back(e.path());
     if (imgs.empty()) continue;
     std::sort(imgs.begin(), imgs.end());
     for (auto& p : imgs) files.emplace_back(p, int64_t(classes.size()));
     classes.push_back(sd.filename().string());
   }
   std::vector<fs::path> loose;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file() && is_image(e.path())) loose.push_back(e.path());
+  for (const auto& e : list_folder<fs::directory_iterator>(dir))
+    if (is_image_file(e)) loose.push_back(e.path());
   std::sort(loose.begin(), loose.end());
   if (!classes.empty() && !loose.empty())
     throw Error("image folder '" + dir + "' mixes images at its top level with class subfolders",
@@ -260,20 +287,17 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
   out.reserve(files.size());
   int64_t first_h = 0, first_w = 0, want_c = channels;
   for (const auto& [path, label] : files) {
-    int w = 0, h = 0, c = 0;
-    if (!stbi_info(path.string().c_str(), &w, &h, &c))
-      throw Error("cannot read image '" + path.string() + "': " + stbi_failure_reason(),
-                  "remove or replace the file");
-    if (int64_t(w) * h > 8192LL * 8192LL)
-      throw Error("image '" + path.string() + "' is " + std::to_string(w) + "x" + std::to_string(h) +
-                      ", larger than the 8192x8192 limit", "downscale it first");
-    if (want_c == 0) want_c = (c >= 3) ? 3 : 1;
-    unsigned char* px = stbi_load(path.string().c_str(), &w, &h, &c, int(want_c));
-    if (!px)
-      throw Error("cannot decode image '" + path.string() + "': " + stbi_failure_reason(),
-                  "remove or replace the file");
-    auto t = torch::from_blob(px, {h, w, want_c}, torch::kUInt8).permute({2, 0, 1}).unsqueeze(0).clone();
-    stbi_image_free(px);
+    // read_image checks the file before stb decodes it (src/io/image.cpp).
+    torch::Tensor chw;
+    if (want_c == 0) {  // the first image decides: RGB if it has colour, else gray
+      chw = read_image(path.string(), 0);
+      want_c = chw.size(0) >= 3 ? 3 : 1;
+      if (chw.size(0) != want_c) chw = read_image(path.string(), int(want_c));
+    } else {
+      chw = read_image(path.string(), int(want_c));
+    }
+    const int64_t h = chw.size(1), w = chw.size(2);
+    auto t = chw.unsqueeze(0);
     if (size == 0) {
       if (first_h == 0) first_h = h, first_w = w;
       if (h != first_h || w != first_w)

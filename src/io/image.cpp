@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "duel/core/error.h"
 
@@ -36,38 +37,55 @@ torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t pad) 
   return grid;
 }
 
+namespace {
+// "the disk may be full" for the errors a full disk or a size limit gives.
+std::string write_failure_hint(int e) {
+  if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+    return "the disk may be full (or a file-size limit was hit): free space and try again; the previous file is intact";
+  return "check that the folder exists and is writable; the previous file is intact";
+}
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  // Temp file in the same folder, every write checked, fsync, rename over the
+  // final name, fsync of the folder. On any failure the temp file is removed
+  // and the final name still holds the previous file, whole.
   namespace fs = std::filesystem;
   fs::path p(path);
   fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::string tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error("cannot write '" + path + "': " + std::strerror(errno), "check that the folder exists and is writable");
+  if (fd < 0) {
+    const int e = errno;
+    throw Error("cannot write '" + path + "': " + std::strerror(e), write_failure_hint(e));
+  }
+  auto fail = [&](const std::string& what, int e) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error("cannot write '" + path + "' (" + what + "): " + std::strerror(e) +
+                    (e == ENOSPC || e == EDQUOT || e == EFBIG ? "; the disk may be full" : ""),
+                write_failure_hint(e));
+  };
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t k = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error("cannot write '" + path + "': " + std::strerror(e),
-                  e == ENOSPC ? "the disk is full: free space and resume; the previous file is intact"
-                              : "check the output folder");
-    }
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) fail("write", errno);
+    if (k == 0) fail("write", ENOSPC);
     off += size_t(k);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
+  if (::fsync(fd) != 0) fail("fsync", errno);
+  if (::close(fd) != 0) {
+    const int e = errno;
     ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path + "': " + std::strerror(e), "check the output folder and free disk space");
+    throw Error("cannot write '" + path + "' (close): " + std::strerror(e), write_failure_hint(e));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
+    const int e = errno;
     ::unlink(tmp.c_str());
-    throw Error("cannot rename into '" + path + "': " + std::strerror(e), "check the output folder");
+    throw Error("cannot rename into '" + path + "': " + std::strerror(e), write_failure_hint(e));
   }
+  // Make the rename itself durable (a folder that cannot be opened is no error).
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
@@ -93,10 +111,94 @@ void write_image(const std::string& path, const torch::Tensor& image) {
   write_png(path, image.detach().to(torch::kCPU, torch::kFloat32).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8));
 }
 
+namespace {
+
+// Checks on a PNG/JPEG/BMP file that stb_image 2.27 (the version Debian 12
+// ships) does not make itself; each closes a fault the fuzzer found or an
+// allocation a size field could inflate (docs/reliability.md):
+//  - JPEG: a DHT segment declaring more than 256 Huffman codes makes stb write
+//    past its code-size table (fixed upstream in stb_image 2.28);
+//  - PNG: a chunk length beyond the end of the file makes stb allocate that
+//    length (up to 1 GiB) before it finds the data missing.
+// Returns "" when the file may be handed to stb, else the reason it may not.
+std::string stb_precheck(const unsigned char* p, size_t n) {
+  auto at = [&](size_t i) -> unsigned { return i < n ? p[i] : 0u; };
+  if (n >= 2 && p[0] == 0xFF && p[1] == 0xD8) {  // JPEG: walk the markers to the end of the file
+    size_t i = 2;
+    while (i + 1 < n) {
+      if (p[i] != 0xFF) {  // entropy-coded data between markers
+        ++i;
+        continue;
+      }
+      const unsigned m = p[i + 1];
+      if (m == 0xFF) {  // fill byte
+        ++i;
+        continue;
+      }
+      if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD9)) {  // stuffed 0xFF, TEM, RSTn, SOI, EOI: no length
+        i += 2;
+        continue;
+      }
+      const size_t len = (at(i + 2) << 8) | at(i + 3);
+      if (m == 0xC4) {  // DHT: tables of 1 + 16 counts + sum(counts) values, read as stb reads them
+        size_t j = i + 4;
+        const size_t end = i + 2 + len;
+        while (j < end && j < n) {
+          size_t codes = 0;
+          for (size_t k = 1; k <= 16; ++k) codes += at(j + k);
+          if (codes > 256) return "corrupt JPEG (a Huffman table declares " + std::to_string(codes) + " codes)";
+          j += 17 + codes;
+        }
+      }
+      i += 2 + std::max<size_t>(len, 2);
+    }
+  } else if (n >= 8 && std::memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) {  // PNG: every chunk fits in the file
+    size_t i = 8;
+    while (i + 8 <= n) {
+      const size_t len = (size_t(p[i]) << 24) | (size_t(p[i + 1]) << 16) | (size_t(p[i + 2]) << 8) | p[i + 3];
+      if (len > n - i - 8) return "truncated or corrupt PNG (a chunk runs past the end of the file)";
+      if (std::memcmp(p + i + 4, "IEND", 4) == 0) break;
+      i += 12 + len;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 torch::Tensor read_image(const std::string& path, int channels) {
+  // The whole file is read (at most 512 MiB) and checked before stb decodes it.
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot read image '" + path + "': cannot open the file", "check the path and its permissions");
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  f.seekg(0, std::ios::beg);
+  if (size < 0 || size > (std::streamoff(512) << 20))
+    throw Error("cannot read image '" + path + "': " + (size < 0 ? "not a readable file" : "larger than 512 MiB"),
+                "use PNG, JPEG or BMP files of a sensible size");
+  std::string bytes(size_t(size), '\0');
+  f.read(bytes.data(), size);
+  if (!f) throw Error("cannot read image '" + path + "': read error", "check the file");
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const int len = int(bytes.size());
+  if (std::string why = stb_precheck(data, bytes.size()); !why.empty())
+    throw Error("cannot read image '" + path + "': " + why, "remove or replace the file");
   int w = 0, h = 0, c = 0;
-  unsigned char* px = stbi_load(path.c_str(), &w, &h, &c, channels);
-  if (!px) throw Error("cannot read image '" + path + "': " + stbi_failure_reason(), "check the file");
+  if (!stbi_info_from_memory(data, len, &w, &h, &c))
+    throw Error("cannot read image '" + path + "': " + stbi_failure_reason(), "remove or replace the file");
+  // The header's size is checked before decoding: at most 8192x8192 pixels, and
+  // no more decoded bytes than 2048 per byte of file (beyond a 64 MiB floor),
+  // so a tiny hostile file cannot ask for gigabytes.
+  if (int64_t(w) * h > 8192LL * 8192LL)
+    throw Error("image '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                    ", larger than the 8192x8192 limit", "downscale it first");
+  const int64_t decoded = int64_t(w) * h * std::max(c, channels);
+  if (decoded > std::max<int64_t>(int64_t(64) << 20, int64_t(2048) * len))
+    throw Error("cannot read image '" + path + "': its header declares " + std::to_string(w) + "x" +
+                    std::to_string(h) + " pixels, more than its " + std::to_string(len) + " bytes can hold",
+                "the file is corrupt");
+  unsigned char* px = stbi_load_from_memory(data, len, &w, &h, &c, channels);
+  if (!px) throw Error("cannot read image '" + path + "': " + stbi_failure_reason(), "remove or replace the file");
   const int cc = channels ? channels : c;
   auto t = torch::from_blob(px, {h, w, cc}, torch::kUInt8).permute({2, 0, 1}).clone();
   stbi_image_free(px);

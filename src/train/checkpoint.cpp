@@ -2,9 +2,23 @@
 #include "duel/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/rmsprop.h>
+#include <torch/optim/sgd.h>
 #include <torch/serialize/output-archive.h>
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ATen/Parallel.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -51,6 +65,84 @@ c10::IValue read_value(torch::serialize::InputArchive& a, const std::string& key
   return v;
 }
 
+constexpr int64_t kMaxCount = int64_t(1) << 50;
+
+int64_t read_int(torch::serialize::InputArchive& a, const std::string& key, const std::string& path, int64_t lo,
+                 int64_t hi) {
+  c10::IValue v = read_value(a, key, path);
+  if (!v.isInt() || v.toInt() < lo || v.toInt() > hi)
+    throw Error("checkpoint '" + path + "' has an invalid '" + key + "'", "the file is damaged");
+  return v.toInt();
+}
+
+std::string read_string(torch::serialize::InputArchive& a, const std::string& key, const std::string& path) {
+  c10::IValue v = read_value(a, key, path);
+  if (!v.isString())
+    throw Error("checkpoint '" + path + "' has an invalid '" + key + "'", "the file is damaged");
+  return v.toStringRef();
+}
+
+// Magic, version and length against the real size (the payload may be absent when only the header was read).
+void check_header(const std::string& data, uint64_t file_size, const std::string& path) {
+  if (data.size() < kHeader || std::memcmp(data.data(), kMagic, 8) != 0)
+    throw Error("'" + path + "' is not a duel checkpoint (bad magic or too short)", "pass a .duel file written by duel train");
+  const uint32_t format = uint32_t(get_le(data.data() + 8, 4));
+  if (format != kCheckpointFormat)
+    throw Error("checkpoint '" + path + "' has format version " + std::to_string(format) + ", this duel reads " +
+                    std::to_string(kCheckpointFormat),
+                "use the duel version that wrote it");
+  const uint64_t len = get_le(data.data() + 16, 8);
+  if (len != file_size - kHeader)
+    throw Error("checkpoint '" + path + "' is truncated or padded (" + std::to_string(file_size - kHeader) +
+                    " payload bytes, header says " + std::to_string(len) + ")",
+                "use an earlier checkpoint of the run");
+}
+
+// LibTorch's archive reader (a zip of pickles and TorchScript source) is not
+// hardened against crafted input: the fuzzer found files with a valid
+// checksum whose TorchScript source crashes it (docs/reliability.md). So a
+// payload is parsed first in a forked child, on the CPU, with its output
+// silenced; only if the child parses it cleanly does this process parse it.
+// A child that fails, crashes or takes longer than the limit condemns the file.
+void probe_archive(const std::string& data, const std::string& path) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return;  // no process to spare: parse in-process, as before the probe existed
+  if (pid == 0) {
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) ::dup2(null_fd, 1), ::dup2(null_fd, 2);
+    at::set_num_threads(1);  // the parent's thread pool does not exist in this child
+    try {
+      torch::serialize::InputArchive probe;
+      probe.load_from(data.data() + kHeader, data.size() - kHeader, torch::kCPU);
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  // Generous: a healthy child needs about as long as the parse itself.
+  const double limit_s = 60.0 + double(data.size()) / 20e6;
+  int status = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (true) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) return;  // the child is not ours to wait for (SIGCHLD ignored): parse in-process
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > limit_s) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      throw Error("checkpoint '" + path + "' has an archive that LibTorch's reader does not finish reading",
+                  "the file is malformed; use an earlier checkpoint of the run");
+    }
+    ::usleep(1000);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  throw Error("checkpoint '" + path + "' has an unreadable archive" +
+                  (WIFSIGNALED(status) ? std::string(" (it crashes LibTorch's reader)") : std::string()),
+              "the file is malformed; use an earlier checkpoint of the run");
+}
+
 }  // namespace
 
 uint32_t weights_digest(torch::nn::Module& net) {
@@ -76,7 +168,7 @@ void set_rng_state(const torch::Tensor& state) {
   gen.set_state(state);
 }
 
-void Checkpoint::write(const std::string& path, GanModel& model, const Config& cfg, const TrainState& st) {
+std::string Checkpoint::encode(GanModel& model, const Config& cfg, const TrainState& st) {
   torch::serialize::OutputArchive root;
   root.write("format", c10::IValue(int64_t(kCheckpointFormat)));
   root.write("model", c10::IValue(model.name()));
@@ -87,6 +179,8 @@ void Checkpoint::write(const std::string& path, GanModel& model, const Config& c
   root.write("shape_channels", c10::IValue(st.shape.channels));
   root.write("shape_size", c10::IValue(st.shape.size));
   root.write("shape_classes", c10::IValue(st.shape.num_classes));
+  root.write("rollbacks", c10::IValue(st.rollbacks));
+  root.write("lr_scale", c10::IValue(st.lr_scale));
   root.write("fixed_noise", st.fixed_noise.to(torch::kCPU));
   if (st.fixed_labels.defined()) root.write("fixed_labels", st.fixed_labels.to(torch::kCPU));
   root.write("rng_state", st.rng_state);
@@ -119,51 +213,156 @@ void Checkpoint::write(const std::string& path, GanModel& model, const Config& c
   put_u32(file, crc(payload, 0));
   put_u64(file, payload.size());
   file += payload;
-  write_file_atomic(path, file);
+  return file;
+}
+
+void Checkpoint::write(const std::string& path, GanModel& model, const Config& cfg, const TrainState& st) {
+  write_file_atomic(path, encode(model, cfg, st));
 }
 
 Checkpoint Checkpoint::read(const std::string& path, torch::Device device) {
+  // The header is checked against the file's size before the payload is read,
+  // so a large file that is not a checkpoint is refused without loading it.
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open checkpoint '" + path + "'", "check the path; run folders keep them in checkpoints/");
-  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (data.size() < kHeader || std::memcmp(data.data(), kMagic, 8) != 0)
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  f.seekg(0, std::ios::beg);
+  if (size < std::streamoff(kHeader))
     throw Error("'" + path + "' is not a duel checkpoint (bad magic or too short)", "pass a .duel file written by duel train");
-  Checkpoint c;
-  c.path_ = path;
-  c.format_ = uint32_t(get_le(data.data() + 8, 4));
-  if (c.format_ != kCheckpointFormat)
-    throw Error("checkpoint '" + path + "' has format version " + std::to_string(c.format_) + ", this duel reads " +
-                    std::to_string(kCheckpointFormat),
-                "use the duel version that wrote it");
-  uint32_t want_crc = uint32_t(get_le(data.data() + 12, 4));
-  uint64_t len = get_le(data.data() + 16, 8);
-  if (len != data.size() - kHeader)
-    throw Error("checkpoint '" + path + "' is truncated or padded (" + std::to_string(data.size() - kHeader) +
-                    " payload bytes, header says " + std::to_string(len) + ")",
-                "use an earlier checkpoint of the run");
+  std::string data(kHeader, '\0');
+  f.read(data.data(), std::streamsize(kHeader));
+  check_header(data, uint64_t(size), path);
+  data.resize(size_t(size));
+  f.read(data.data() + kHeader, std::streamsize(size - std::streamoff(kHeader)));
+  if (!f) throw Error("cannot read checkpoint '" + path + "'", "the file changed while it was read, or the disk failed");
+  return decode(data, path, device);
+}
+
+Checkpoint Checkpoint::decode(const std::string& data, const std::string& path, torch::Device device) {
+  check_header(data, data.size(), path);
+  const uint32_t want_crc = uint32_t(get_le(data.data() + 12, 4));
+  const uint64_t len = get_le(data.data() + 16, 8);
   if (crc(data, kHeader) != want_crc)
     throw Error("checkpoint '" + path + "' is corrupt (checksum mismatch)", "use an earlier checkpoint of the run");
+  Checkpoint c;
+  c.path_ = path;
+  c.format_ = kCheckpointFormat;
+  probe_archive(data, path);
   c.archive_ = std::make_shared<torch::serialize::InputArchive>();
   try {
     c.archive_->load_from(data.data() + kHeader, len, device);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {  // c10::Error, or TorchScript's ErrorReport for a damaged module record
     throw Error("checkpoint '" + path + "' has an unreadable archive", "use an earlier checkpoint of the run");
   }
-  auto& a = *c.archive_;
-  c.model_name_ = read_value(a, "model", path).toStringRef();
-  c.config_toml_ = read_value(a, "config", path).toStringRef();
-  c.state_.step = read_value(a, "step", path).toInt();
-  c.state_.loader.epoch = read_value(a, "loader_epoch", path).toInt();
-  c.state_.loader.batch = read_value(a, "loader_batch", path).toInt();
-  c.state_.shape.channels = read_value(a, "shape_channels", path).toInt();
-  c.state_.shape.size = read_value(a, "shape_size", path).toInt();
-  c.state_.shape.num_classes = read_value(a, "shape_classes", path).toInt();
-  if (!a.try_read("fixed_noise", c.state_.fixed_noise) || !a.try_read("rng_state", c.state_.rng_state))
-    throw Error("checkpoint '" + path + "' lacks its sampling noise or RNG state", "the file is damaged");
-  torch::Tensor labels;
-  if (a.try_read("fixed_labels", labels)) c.state_.fixed_labels = labels;
+  // A file with a good checksum may still be hostile: every value is checked
+  // for its type and range here, so later code can trust the state.
+  try {
+    auto& a = *c.archive_;
+    c.model_name_ = read_string(a, "model", path);
+    c.config_toml_ = read_string(a, "config", path);
+    auto& st = c.state_;
+    st.step = read_int(a, "step", path, 0, kMaxCount);
+    st.loader.epoch = read_int(a, "loader_epoch", path, 0, kMaxCount);
+    st.loader.batch = read_int(a, "loader_batch", path, 0, kMaxCount);
+    st.shape.channels = read_int(a, "shape_channels", path, 1, 4);
+    st.shape.size = read_int(a, "shape_size", path, 1, 4096);
+    st.shape.num_classes = read_int(a, "shape_classes", path, 0, 1000000);
+    // Written since rollbacks exist; older files have neither.
+    c10::IValue v;
+    if (a.try_read("rollbacks", v)) st.rollbacks = read_int(a, "rollbacks", path, 0, kMaxCount);
+    if (a.try_read("lr_scale", v)) {
+      if (!v.isDouble() || !(v.toDouble() > 0.0 && v.toDouble() <= 1.0))
+        throw Error("checkpoint '" + path + "' has an invalid 'lr_scale'", "the file is damaged");
+      st.lr_scale = v.toDouble();
+    }
+    if (!a.try_read("fixed_noise", st.fixed_noise) || !a.try_read("rng_state", st.rng_state))
+      throw Error("checkpoint '" + path + "' lacks its sampling noise or RNG state", "the file is damaged");
+    const auto& noise = st.fixed_noise;
+    if (!noise.is_floating_point() || noise.dim() < 2 || noise.size(0) < 1 || noise.size(0) > 4096 ||
+        !torch::isfinite(noise).all().item<bool>())
+      throw Error("checkpoint '" + path + "' has malformed sampling noise", "the file is damaged");
+    const int64_t rng_bytes = get_rng_state().numel();
+    if (st.rng_state.scalar_type() != torch::kUInt8 || st.rng_state.dim() != 1 || st.rng_state.numel() != rng_bytes)
+      throw Error("checkpoint '" + path + "' has a malformed RNG state", "the file is damaged");
+    torch::Tensor labels;
+    if (a.try_read("fixed_labels", labels)) {
+      if (labels.scalar_type() != torch::kInt64 || labels.dim() != 1 || labels.size(0) != noise.size(0) ||
+          (labels.numel() > 0 && (labels.min().item<int64_t>() < 0 ||
+                                  labels.max().item<int64_t>() >= std::max<int64_t>(st.shape.num_classes, 1))))
+        throw Error("checkpoint '" + path + "' has malformed sampling labels", "the file is damaged");
+      st.fixed_labels = labels;
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error("checkpoint '" + path + "' has an unreadable archive", "use an earlier checkpoint of the run");
+  }
   return c;
 }
+
+namespace {
+
+std::string shape_text(c10::IntArrayRef s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// Checks, before anything is loaded, that the archive holds every parameter
+// and buffer of `net` with the net's own shape and type (LibTorch's loader
+// would otherwise swap in whatever shape the file holds). Mirrors Module::load.
+void check_fits(torch::nn::Module& net, torch::serialize::InputArchive& archive, const std::string& prefix,
+                const std::string& path) {
+  auto check = [&](const std::string& key, const torch::Tensor& want, bool buffer) {
+    if (!want.defined()) return;  // an absent optional parameter (a conv without bias)
+    torch::Tensor got;
+    if (!archive.try_read(key, got, buffer))
+      throw Error("checkpoint '" + path + "' lacks " + prefix + key, "the checkpoint was written by another model");
+    if (!got.defined() || got.sizes() != want.sizes() || got.scalar_type() != want.scalar_type())
+      throw Error("checkpoint '" + path + "' holds " + prefix + key + " as " +
+                      (got.defined() ? shape_text(got.sizes()) + " " + std::string(c10::toString(got.scalar_type()))
+                                     : std::string("nothing")) +
+                      " but the model has " + shape_text(want.sizes()) + " " + c10::toString(want.scalar_type()),
+                  "the model options (size, width, latent_dim) must match the run that wrote it");
+  };
+  for (auto& p : net.named_parameters(/*recurse=*/false)) check(p.key(), p.value(), false);
+  for (auto& b : net.named_buffers(/*recurse=*/false)) check(b.key(), b.value(), true);
+  for (auto& child : net.named_children()) {
+    if (!child.value()->is_serializable()) continue;
+    torch::serialize::InputArchive sub;
+    if (!archive.try_read(child.key(), sub))
+      throw Error("checkpoint '" + path + "' lacks " + prefix + child.key(), "the checkpoint was written by another model");
+    check_fits(*child.value(), sub, prefix + child.key() + ".", path);
+  }
+}
+
+// Every optimizer state tensor must have its parameter's shape, or the next
+// step would fail deep inside LibTorch.
+void check_optimizer_state(torch::optim::Optimizer& opt, const std::string& name, const std::string& path) {
+  auto& state = opt.state();
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params()) {
+      auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      if (it == state.end()) continue;
+      std::vector<torch::Tensor> ts;
+      if (auto* s = dynamic_cast<torch::optim::AdamParamState*>(it->second.get()))
+        ts = {s->exp_avg(), s->exp_avg_sq(), s->max_exp_avg_sq()};
+      else if (auto* s = dynamic_cast<torch::optim::AdamWParamState*>(it->second.get()))
+        ts = {s->exp_avg(), s->exp_avg_sq(), s->max_exp_avg_sq()};
+      else if (auto* s = dynamic_cast<torch::optim::RMSpropParamState*>(it->second.get()))
+        ts = {s->square_avg(), s->momentum_buffer(), s->grad_avg()};
+      else if (auto* s = dynamic_cast<torch::optim::SGDParamState*>(it->second.get()))
+        ts = {s->momentum_buffer()};
+      for (auto& t : ts)
+        if (t.defined() && (t.sizes() != p.sizes() || t.scalar_type() != p.scalar_type()))
+          throw Error("checkpoint '" + path + "' holds optimizer state for '" + name + "' of shape " +
+                          shape_text(t.sizes()) + " for a parameter of shape " + shape_text(p.sizes()),
+                      "the file is damaged or was written by another model");
+    }
+}
+
+}  // namespace
 
 void Checkpoint::restore(GanModel& model, bool optimizers) const {
   auto& a = *archive_;
@@ -173,7 +372,11 @@ void Checkpoint::restore(GanModel& model, bool optimizers) const {
       if (!a.try_read("net." + name, sub))
         throw Error("checkpoint '" + path_ + "' has no net '" + name + "' for model " + model.name(),
                     "the checkpoint was written by another model");
+      check_fits(*net, sub, name + ".", path_);
       net->load(sub);
+      for (auto& p : net->parameters())
+        if (!torch::isfinite(p).all().item<bool>())
+          throw Error("checkpoint '" + path_ + "' holds non-finite weights in net " + name, "the file is damaged");
     }
     if (optimizers) {
       for (auto& [name, opt] : model.optimizers()) {
@@ -181,12 +384,13 @@ void Checkpoint::restore(GanModel& model, bool optimizers) const {
         if (!a.try_read("optim." + name, sub))
           throw Error("checkpoint '" + path_ + "' has no optimizer state '" + name + "'", "the file is damaged");
         opt->load(sub);
+        check_optimizer_state(*opt, name, path_);
       }
     }
     std::map<std::string, torch::Tensor> extra;
     torch::serialize::InputArchive sub;
     if (a.try_read("extra", sub)) {
-      std::istringstream names(read_value(a, "extra_names", path_).toStringRef());
+      std::istringstream names(read_string(a, "extra_names", path_));
       std::string k;
       while (std::getline(names, k)) {
         torch::Tensor t;
@@ -195,10 +399,14 @@ void Checkpoint::restore(GanModel& model, bool optimizers) const {
       }
     }
     model.load_extra_state(extra);
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     throw Error("checkpoint '" + path_ + "' does not fit model '" + model.name() + "': " + what.substr(0, 300),
                 "the model options (size, width, latent_dim) must match the run that wrote it");
+  } catch (const std::exception& e) {
+    throw Error("checkpoint '" + path_ + "' has an unreadable archive", "the file is damaged");
   }
 }
 

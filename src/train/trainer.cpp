@@ -2,9 +2,15 @@
 // everything here is the same for every model.
 #include "duel/train/trainer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
@@ -112,21 +118,100 @@ void prepare_run_dir(const std::string& dir, bool force) {
                 "check that the parent folder exists and is writable");
 }
 
+// Appends lines to a log file through a plain descriptor: every write is
+// checked (a full disk stops the run with a clear message) and sync() makes
+// the rows durable before a checkpoint that covers them is written.
 class Appender {
  public:
-  explicit Appender(const std::string& path) : path_(path), f_(path, std::ios::app) {
-    if (!f_) throw Error("cannot open '" + path + "' for writing", "check the run folder");
+  explicit Appender(const std::string& path) : path_(path) { open(); }
+  ~Appender() {
+    if (fd_ >= 0) ::close(fd_);
   }
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
   void line(const std::string& s) {
-    f_ << s << '\n';
-    f_.flush();
-    if (!f_) throw Error("cannot write '" + path_ + "'", "the disk may be full; the last checkpoint is intact");
+    const std::string text = s + "\n";
+    size_t off = 0;
+    while (off < text.size()) {
+      ssize_t k = ::write(fd_, text.data() + off, text.size() - off);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) fail(k < 0 ? errno : ENOSPC);
+      off += size_t(k);
+    }
+  }
+  void sync() {
+    if (::fsync(fd_) != 0) fail(errno);
+  }
+  // After the file was replaced (truncate_log writes a new file), append to the new one.
+  void reopen() {
+    ::close(fd_);
+    open();
   }
 
  private:
+  void open() {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw Error("cannot open '" + path_ + "' for writing: " + std::strerror(errno), "check the run folder");
+  }
+  [[noreturn]] void fail(int e) {
+    throw Error("cannot write '" + path_ + "': " + std::strerror(e),
+                "the disk may be full or the file too large; the last checkpoint is intact: free space and resume");
+  }
   std::string path_;
-  std::ofstream f_;
+  int fd_ = -1;
 };
+
+// --- reliability: divergence guard and fault injection (docs/reliability.md) ---
+const bool reliability_keys_registered = [] {
+  register_key({"train.nan_rollbacks", ConfigType::Int, int64_t(3),
+                "on a non-finite loss or weight, roll back to the last good checkpoint with the learning rates "
+                "halved, at most this many times (0: stop at once)",
+                0, 1000, {}});
+  register_key({"debug.inject_nan_step", ConfigType::Int, int64_t(0),
+                "testing aid: multiply a weight of the first net by NaN just before this step (0: never)", 0, 1.0e12,
+                {}});
+  register_key({"debug.inject_nan_count", ConfigType::Int, int64_t(1),
+                "testing aid: how many times debug.inject_nan_step fires (each pass over that step, e.g. after a "
+                "rollback, counts once)",
+                1, 1000000, {}});
+  return true;
+}();
+
+// Names of the nets holding a non-finite parameter ("" when all are finite).
+std::string non_finite_nets(GanModel& model) {
+  std::string out;
+  for (auto& [name, net] : model.nets())
+    for (auto& p : net->parameters())
+      if (!torch::isfinite(p).all().item<bool>()) {
+        out += (out.empty() ? "" : ", ") + name;
+        break;
+      }
+  return out;
+}
+
+// The step of a "step-N.duel" name, -1 for any other name. Sorting by it (not
+// by name) keeps the order right past step 999999, where names grow a digit.
+int64_t numbered_step(const fs::path& p) {
+  const std::string name = p.filename().string();
+  if (name.rfind("step-", 0) != 0 || p.extension() != ".duel") return -1;
+  const std::string digits = name.substr(5, name.size() - 5 - 5);
+  if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits);
+}
+void sort_by_step(std::vector<fs::path>& v) {
+  std::sort(v.begin(), v.end(), [](const fs::path& a, const fs::path& b) { return numbered_step(a) < numbered_step(b); });
+}
+
+// Temporary files a kill left behind in checkpoints/ (".step-N.duel.tmp.PID", ".latest.tmp").
+void remove_stale_temp_files(const std::string& run_dir) {
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(fs::path(run_dir) / "checkpoints", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 1 && name[0] == '.' && name.find(".tmp") != std::string::npos) fs::remove(e.path(), ec);
+  }
+}
+// --- end of reliability helpers ---
 
 }  // namespace
 
@@ -135,14 +220,14 @@ std::string find_resume_checkpoint(const std::string& run_dir, std::vector<std::
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw Error("'" + run_dir + "' is not a run folder (no checkpoints/)", "pass the --out folder of an earlier duel train");
+  // Numbered checkpoints, newest first (a kill between writing step-N.duel and
+  // pointing latest.duel at it leaves step-N the newest), then latest.duel.
   std::vector<fs::path> candidates;
-  if (fs::exists(dir / "latest.duel")) candidates.push_back(dir / "latest.duel");
-  std::vector<fs::path> numbered;
   for (auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".duel" && e.path().filename().string().rfind("step-", 0) == 0)
-      numbered.push_back(e.path());
-  std::sort(numbered.rbegin(), numbered.rend());
-  candidates.insert(candidates.end(), numbered.begin(), numbered.end());
+    if (numbered_step(e.path()) >= 0) candidates.push_back(e.path());
+  sort_by_step(candidates);
+  std::reverse(candidates.begin(), candidates.end());
+  if (fs::exists(dir / "latest.duel", ec)) candidates.push_back(dir / "latest.duel");
   for (auto& p : candidates) {
     try {
       Checkpoint::read(p.string());
@@ -222,6 +307,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     st.fixed_labels = torch::arange(n, torch::kInt64).div(cols, "floor").remainder(data.num_classes).to(device);
   }
   if (resume_from) {
+    // A run that rolled back keeps its halved rates (optimizer state in a
+    // checkpoint does not carry the rates; the trainer sets them).
+    if (resume_from->state().lr_scale != 1.0) schedule.scale_base(resume_from->state().lr_scale);
     resume_from->restore(*model, /*optimizers=*/true);
     st = resume_from->state();
     require(st.shape.channels == shape.channels && st.shape.size == shape.size,
@@ -241,6 +329,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
                                                        : cfg.get_int("train.epochs") * loader.batches_per_epoch();
   require(total > 0, "the run has no steps (train.steps and train.epochs are 0)", "set train.steps or train.epochs");
   if (!resume_from) prepare_run_dir(dir, req.force);
+  else remove_stale_temp_files(dir);
   write_file_atomic((fs::path(dir) / "config.toml").string(), cfg.to_toml());
 
   const std::string csv_path = (fs::path(dir) / "metrics.csv").string();
@@ -253,7 +342,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   Appender csv(csv_path), events(events_path);
   auto event = [&](nlohmann::json j) { events.line(j.dump()); };
   event({{"event", resume_from ? "resume" : "start"}, {"step", st.step}, {"model", model->name()},
-         {"total_steps", total}, {"data", data.description}});
+         {"total_steps", total}, {"data", data.description}, {"rollbacks", st.rollbacks}, {"lr_scale", st.lr_scale}});
 
   TrainingMonitor monitor(cfg.get_int("monitor.window"));
   const bool warnings_on = cfg.get_bool("monitor.warnings");
@@ -286,6 +375,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     st.rng_state = get_rng_state();
   };
   auto save_checkpoint = [&]() {
+    // Rows up to this step are made durable before the checkpoint that covers them.
+    csv.sync();
+    events.sync();
     // Never write non-finite weights: a checkpoint must always be a good place to resume from.
     for (auto& [name, net] : model->nets())
       for (auto& p : net->parameters())
@@ -303,12 +395,29 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     fs::rename(ck / ".latest.tmp", ck / "latest.duel");
     std::vector<fs::path> old;
     for (auto& e : fs::directory_iterator(ck))
-      if (e.path().filename().string().rfind("step-", 0) == 0) old.push_back(e.path());
-    std::sort(old.begin(), old.end());
+      if (numbered_step(e.path()) >= 0) old.push_back(e.path());
+    sort_by_step(old);
     for (size_t i = 0; i + size_t(keep) < old.size(); ++i) fs::remove(old[i]);
     event({{"event", "checkpoint"}, {"step", st.step}, {"path", numbered}});
     sum.checkpoint = (ck / "latest.duel").string();
   };
+
+  // --- reliability: divergence guard (train.nan_rollbacks; docs/reliability.md) ---
+  // Every step's loss scalars are checked (on CPU at once; on CUDA, to keep the
+  // GPU unsynchronised, at each log row, grid, evaluation and checkpoint), and
+  // the weights before every checkpoint. On a non-finite value the run rolls
+  // back to its newest good checkpoint (or its first state) with every learning
+  // rate halved, at most train.nan_rollbacks times; then it stops with exit 2.
+  const int64_t max_rollbacks = cfg.get_int("train.nan_rollbacks");
+  const int64_t inject_step = cfg.get_int("debug.inject_nan_step");
+  int64_t injections_left = cfg.get_int("debug.inject_nan_count");
+  std::string start_snapshot;  // the first state of a new run, for a rollback before its first checkpoint
+  if (!resume_from && max_rollbacks > 0) {
+    capture_state();
+    start_snapshot = Checkpoint::encode(*model, cfg, st);
+  }
+  torch::Tensor pending_finite;  // CUDA: all steps since the last check had finite scalars
+  // --- end of divergence guard setup (the handler is `diverged` below) ---
 
   // 3. The loop.
   const int64_t log_every = cfg.get_int("train.log_every"), sample_every = cfg.get_int("train.sample_every"),
@@ -328,6 +437,88 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     images_in_interval += batch_size;
     return loader.next();
   };
+  // --- reliability: the divergence handler. `what` says which value was not
+  // finite after update st.step. Rolls the run back, or throws duel::Error.
+  auto diverged = [&](const std::string& what) {
+    const int64_t at = st.step;
+    const std::string nets = non_finite_nets(*model);
+    const std::string detail = what + (nets.empty() ? "" : "; non-finite weights in " + nets);
+    const bool on_disk = resume_from.has_value() || !sum.checkpoint.empty();
+    if (st.rollbacks >= max_rollbacks) {
+      event({{"event", "diverged"}, {"step", at}, {"value", detail}, {"rollbacks", st.rollbacks}});
+      const std::string saved = on_disk ? "the last checkpoint is intact and nothing non-finite was saved"
+                                        : "no checkpoint had been written yet, and none was";
+      const std::string advice = "lower optim.g_lr / optim.d_lr or add train.label_smoothing / train.instance_noise";
+      const std::string hint = on_disk ? advice + ", then resume: `duel train --resume " + dir +
+                                             " --set optim.g_lr=... --set optim.d_lr=...`"
+                                       : advice + ", and start the run again (with --force)";
+      if (max_rollbacks == 0)
+        throw Error("training diverged at step " + std::to_string(at) + ": " + detail + " (train.nan_rollbacks = 0: " +
+                        "no rollback); " + saved,
+                    hint);
+      throw Error("training diverged at step " + std::to_string(at) + ": " + detail + ", after " +
+                      std::to_string(st.rollbacks) + " rollback(s) with the learning rates halved each time (limit "
+                      "train.nan_rollbacks = " + std::to_string(max_rollbacks) + "); " + saved,
+                  hint);
+    }
+    std::vector<std::string> skipped;
+    const std::string from = on_disk ? find_resume_checkpoint(dir, &skipped) : "the start of the run";
+    for (auto& s : skipped) warn("skipping unusable checkpoint: " + s);
+    Checkpoint ck = on_disk ? Checkpoint::read(from, device) : Checkpoint::decode(start_snapshot, from, device);
+    // Optimizer state absent from the checkpoint (all of it, at the start) must not survive from the diverged run.
+    for (auto& [name, opt] : model->optimizers()) opt->state().clear();
+    ck.restore(*model, /*optimizers=*/true);
+    const int64_t rollbacks = st.rollbacks + 1;
+    const double lr_scale = st.lr_scale * 0.5;
+    st = ck.state();
+    st.rollbacks = rollbacks;
+    st.lr_scale = lr_scale;
+    st.fixed_noise = st.fixed_noise.to(device);
+    if (st.fixed_labels.defined()) st.fixed_labels = st.fixed_labels.to(device);
+    set_rng_state(st.rng_state.to(torch::kCPU));
+    loader.seek(st.loader);
+    if (lo.channels_last) model->set_channels_last();
+    if (device.is_cuda()) torch::cuda::manual_seed_all(seed * 1000003ULL + uint64_t(st.step));
+    schedule.scale_base(0.5);  // the restore leaves rates alone: halve the current and base rates
+    // The logs go back to the checkpoint's step, as on a resume.
+    truncate_log(csv_path, st.step, true);
+    truncate_log(events_path, st.step, false);
+    csv.reopen();
+    events.reopen();
+    csv_needs_header = !(fs::exists(csv_path) && fs::file_size(csv_path) > 0);
+    sums.clear();
+    in_interval = 0;
+    images_in_interval = 0;
+    interval_start = clock::now();
+    pending_finite = torch::Tensor();
+    monitor = TrainingMonitor(cfg.get_int("monitor.window"));
+    nlohmann::json lr;
+    for (auto& [name, opt] : model->optimizers()) lr[name] = get_lr(opt->param_groups().at(0));
+    event({{"event", "rollback"}, {"step", st.step}, {"diverged_at", at}, {"reason", detail},
+           {"rollback", rollbacks}, {"limit", max_rollbacks}, {"lr_scale", lr_scale}, {"lr", lr}, {"from", from}});
+    warn("training diverged at step " + std::to_string(at) + " (" + detail + "): rolled back to step " +
+         std::to_string(st.step) + " (" + from + ") with the learning rates halved (rollback " +
+         std::to_string(rollbacks) + " of at most " + std::to_string(max_rollbacks) + ")");
+  };
+  // Whether every scalar of a step is finite, as a 0-dim bool tensor (one fused reduction, no host sync).
+  auto scalars_finite = [](const Scalars& s) {
+    std::vector<torch::Tensor> v;
+    v.reserve(s.size());
+    for (auto& kv : s) v.push_back(kv.second.detach().reshape({}).to(torch::kFloat32));
+    return v.empty() ? torch::ones({}, torch::kBool) : torch::isfinite(torch::stack(v)).all();
+  };
+  auto first_non_finite = [](const Scalars& s) {
+    for (auto& [k, v] : s) {
+      const double x = v.item<double>();
+      if (!std::isfinite(x)) {
+        std::ostringstream o;
+        o << k << "=" << x;
+        return o.str();
+      }
+    }
+    return std::string("a loss is not finite");
+  };
+  // --- end of the divergence handler ---
   while (st.step < total) {
     if (stop_requested().load()) {
       sum.interrupted = true;
@@ -338,6 +529,13 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     ctx.step = st.step;
     ctx.progress = double(st.step) / double(total);
     schedule.apply(st.step, total);
+    // --- reliability: fault injection (debug.inject_nan_step, a testing aid) ---
+    if (inject_step > 0 && st.step + 1 == inject_step && injections_left > 0) {
+      --injections_left;
+      torch::NoGradGuard no_grad;
+      auto params = model->nets().front().second->parameters();
+      if (!params.empty()) params.front().mul_(std::numeric_limits<float>::quiet_NaN());
+    }
     Scalars scalars;
     {
       AutocastScope amp(use_amp);
@@ -345,6 +543,31 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     }
     ++st.step;
     ++in_interval;
+    // --- reliability: the per-step check of the losses, and of the weights before anything is saved ---
+    {
+      const bool saving = st.step == total || (ckpt_every > 0 && st.step % ckpt_every == 0) ||
+                          (evaluator && evaluator->due(st.step));
+      const bool check_now = !device.is_cuda() || saving || st.step % log_every == 0 ||
+                             (sample_every > 0 && st.step % sample_every == 0);
+      auto finite = scalars_finite(scalars);
+      pending_finite = pending_finite.defined() ? pending_finite.logical_and(finite) : finite;
+      if (check_now) {
+        const bool ok = pending_finite.item<bool>();
+        pending_finite = torch::Tensor();
+        if (!ok) {
+          diverged(first_non_finite(scalars));
+          continue;
+        }
+        if (saving) {
+          const std::string nets = non_finite_nets(*model);
+          if (!nets.empty()) {
+            diverged("non-finite weights in " + nets);
+            continue;
+          }
+        }
+      }
+    }
+    // --- end of the per-step check ---
     if (sums.empty()) sums = scalars;
     else
       for (size_t i = 0; i < sums.size() && i < scalars.size(); ++i) sums[i].second = sums[i].second + scalars[i].second;
@@ -377,11 +600,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
         row.values[k] = m;
         report.scalars.emplace_back(k, m);
       }
-      if (auto bad = TrainingMonitor::non_finite(row)) {
-        event({{"event", "diverged"}, {"step", st.step}, {"value", *bad}});
-        throw Error("training diverged at step " + std::to_string(st.step) + ": " + *bad +
-                        " (the last checkpoint is intact; nothing non-finite was saved)",
-                    "resume with a lower optim.g_lr/optim.d_lr, or add train.label_smoothing / train.instance_noise");
+      if (auto bad = TrainingMonitor::non_finite(row)) {  // backstop: the per-step check catches it first
+        diverged(*bad);
+        continue;
       }
       const double elapsed = std::chrono::duration<double>(now - t0).count();
       if (csv_needs_header) {

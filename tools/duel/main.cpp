@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include <csignal>
 #include <cstdio>
 #include <algorithm>
 #include <filesystem>
@@ -17,6 +18,9 @@
 #include "duel/core/threads.h"
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) then makes a write fail with EFBIG, reported
+  // like a full disk, instead of killing the process mid-write.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"duel: a toolkit for generative adversarial networks on LibTorch"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "duel 0.1.0");

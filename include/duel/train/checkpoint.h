@@ -30,6 +30,8 @@ struct TrainState {
   torch::Tensor fixed_labels;  // [grid] or undefined
   torch::Tensor rng_state;     // CPU generator state
   DataShape shape;             // what the nets were built for
+  int64_t rollbacks = 0;       // divergence rollbacks so far (train.nan_rollbacks)
+  double lr_scale = 1.0;       // factor on every base learning rate (halved per rollback)
 };
 
 class Checkpoint {
@@ -37,6 +39,10 @@ class Checkpoint {
   // Reads and verifies a checkpoint (magic, version, size, checksum, archive).
   static Checkpoint read(const std::string& path, torch::Device device = torch::kCPU);
   static void write(const std::string& path, GanModel& model, const Config& cfg, const TrainState& state);
+  // The same in memory: the file's bytes, and a checkpoint from bytes (origin
+  // names them in errors). Every malformed input throws duel::Error.
+  static std::string encode(GanModel& model, const Config& cfg, const TrainState& state);
+  static Checkpoint decode(const std::string& bytes, const std::string& origin, torch::Device device = torch::kCPU);
 
   const std::string& path() const { return path_; }
   uint32_t format() const { return format_; }

@@ -1,0 +1,102 @@
+# kill -9 at random moments, again and again (KILLS times, default 20): a
+# checkpoint every step means many kills land inside a checkpoint write.
+# After every kill the run folder holds a loadable checkpoint, the rows of
+# metrics.csv and events.jsonl up to that checkpoint are intact, and
+# `duel train --resume` carries on; at the end the run finishes cleanly.
+source "$(dirname "$0")/lib.sh"
+R="$WORK/run"
+KILLS=${KILLS:-20}
+RANDOM=${KILL_SEED:-7}
+common=(--set train.checkpoint_every=1 --set train.sample_every=0 --set train.keep_checkpoints=2 --set train.steps=1000000)
+
+# Checks the run folder after a kill; prints "STEP TEMPFILES" (the newest good
+# checkpoint's step, and how many temporary files the kill left behind).
+check_run() {  # $1 = final: the run has finished (its last row may fall between log steps)
+  python3 - "$R" "${1:-}" <<'PY'
+import json, os, struct, sys, zlib
+run = sys.argv[1]
+ck = os.path.join(run, "checkpoints")
+def good(path):
+    b = open(path, "rb").read()
+    if len(b) < 24 or b[:8] != b"DUELCKPT": return False
+    version, crc, n = struct.unpack("<IIQ", b[8:24])
+    return version == 1 and n == len(b) - 24 and zlib.crc32(b[24:]) == crc
+names = os.listdir(ck)
+steps = sorted((int(f[5:-5]) for f in names if f.startswith("step-") and f.endswith(".duel")), reverse=True)
+assert os.path.exists(os.path.join(ck, "latest.duel")), "no latest.duel"
+assert good(os.path.join(ck, "latest.duel")), "latest.duel is not a good checkpoint"
+# The newest good numbered checkpoint is where --resume goes (latest.duel may
+# still name the one before it when the kill fell between the two renames).
+newest = next(s for s in steps if good(os.path.join(ck, "step-%06d.duel" % s)))
+# metrics.csv: the header, then one whole row per 2 steps up to the checkpoint.
+lines = open(os.path.join(run, "metrics.csv")).read().split("\n")
+assert lines[0] == "step,epoch,loss_d,loss_g,d_real,d_fake,img_per_s,elapsed_s", lines[0]
+rows = []
+for line in lines[1:]:
+    cells = line.split(",")
+    if len(cells) != 8: break  # a torn row past the checkpoint
+    try: rows.append([float(c) for c in cells])
+    except ValueError: break
+want = list(range(2, newest + 1, 2))
+if sys.argv[2] == "final" and newest % 2: want.append(newest)
+got = [int(r[0]) for r in rows if r[0] <= newest]
+assert got == want, ("metrics.csv rows up to step %d" % newest, got[-5:], want[-5:])
+# events.jsonl: every line up to the checkpoint parses.
+for line in open(os.path.join(run, "events.jsonl")).read().split("\n"):
+    try: e = json.loads(line)
+    except ValueError: break
+    assert "event" in e
+temps = [f for f in names if f.startswith(".")]
+print(newest, len(temps))
+PY
+}
+
+start_run() {  # $1: log file; the first call starts the run, later ones resume it
+  if [ -e "$R/checkpoints" ]; then
+    "$DUEL" train --resume "$R" --threads 1 >"$1" 2>&1 &
+  else
+    "$DUEL" train --out "$R" "${TINY[@]}" "${common[@]}" >"$1" 2>&1 &
+  fi
+  pid=$!
+}
+
+# Until the first checkpoint exists, nothing is promised: start and wait for it.
+start_run "$WORK/log-0"
+for _ in $(seq 600); do [ -e "$R/checkpoints/latest.duel" ] && break; sleep 0.05; done
+mid_write=0 in_startup=0 last=0
+for i in $(seq "$KILLS"); do
+  if [ "$i" -gt 1 ]; then
+    start_run "$WORK/log-$i"
+    kind=$((RANDOM % 4))
+    if [ "$kind" = 0 ]; then  # anywhere in start-up (reading and checking the checkpoint, rewriting the logs)
+      sleep "0.$((RANDOM % 10))"
+      grep -q '"event":"resume"' <(tail -c 2000 "$R/events.jsonl") || in_startup=$((in_startup + 1))
+    else  # once training is under way again: a new checkpoint event
+      for _ in $(seq 600); do
+        kill -0 "$pid" 2>/dev/null || break
+        tail -c 4000 "$R/events.jsonl" | grep -q "\"event\":\"checkpoint\",\"path\":\"[^\"]*\",\"step\":$((last + 1))}" && break
+        sleep 0.02
+      done
+      if [ "$kind" = 1 ]; then  # the moment a checkpoint's temporary file appears: inside its write
+        for _ in $(seq 20000); do compgen -G "$R/checkpoints/.step-*" >/dev/null && break; done
+      else  # 0-299 ms later
+        sleep "0.$(printf %03d $((RANDOM % 300)))"
+      fi
+    fi
+  else
+    sleep "0.$(printf %03d $((RANDOM % 300)))"
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then fail "kill $i: the run had stopped by itself: $(tail -3 "$WORK/log-$i" 2>/dev/null)"; break; fi
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  if ! out=$(check_run); then fail "kill $i: the run folder is not consistent"; break; fi
+  read -r last temps <<<"$out"
+  [ "$temps" -gt 0 ] && mid_write=$((mid_write + 1))
+done
+# A last resume runs to the end.
+"$DUEL" train --resume "$R" --threads 1 --set train.steps=$((last + 4)) >"$WORK/log-end" 2>&1 || fail "final resume: $(tail -3 "$WORK/log-end")"
+"$DUEL" info "$R/checkpoints/latest.duel" | grep -q "^step: *$((last + 4)) " || fail "the final checkpoint is not at step $((last + 4))"
+ls -a "$R/checkpoints" | grep -q '^\.[^.]' && fail "temporary files left after a clean finish: $(ls -a "$R/checkpoints")"
+check_run final >/dev/null || fail "the finished run folder is not consistent"
+[ "$FAILS" = 0 ] && echo "kill -9 survived: $KILLS of $KILLS kills (mid-checkpoint-write: $mid_write, during start-up: $in_startup), final step $((last + 4))"
+finish
