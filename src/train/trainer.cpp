@@ -25,6 +25,7 @@
 #include "duel/io/image.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
+#include "duel/train/collapse.h"
 #include "duel/train/monitor.h"
 #include "duel/train/schedule.h"
 #include "duel/metrics/evaluate.h"  // eval.every
@@ -78,14 +79,6 @@ void truncate_log(const std::string& path, int64_t step, bool csv) {
     out += line + "\n";
   }
   write_file_atomic(path, out);
-}
-
-// Mean pairwise L2 distance between flattened images (diversity measure).
-double mean_pairwise_distance(const torch::Tensor& x) {
-  auto f = x.reshape({x.size(0), -1}).to(torch::kFloat64);
-  auto d = torch::cdist(f, f);
-  const int64_t n = f.size(0);
-  return d.sum().item<double>() / double(n * (n - 1));
 }
 
 std::string format_double(double v) {
@@ -355,6 +348,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   sum.start_step = st.step;
   sum.total_steps = total;
 
+  // Mode-collapse signal through the dataset's feature network (src/train/collapse.cpp).
+  std::string no_probe;
+  auto probe = CollapseProbe::create(cfg, data, &no_probe);
+  if (probe) info("collapse probe: " + probe->network());
+  int64_t probed_step = -1;
   auto save_grid = [&](const std::string& name) {
     auto images = model->sample({st.fixed_noise, st.fixed_labels});
     const std::string path = (fs::path(dir) / "samples" / name).string();
@@ -364,6 +362,17 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       if (auto w = monitor.observe_diversity(st.step, ratio)) {
         warn(*w);
         event({{"event", "warning"}, {"step", st.step}, {"message", *w}});
+      }
+    }
+    if (probe && images.size(0) >= 2 && probed_step != st.step) {  // final.png repeats the last step's grid
+      probed_step = st.step;
+      auto r = probe->observe(images, st.step);
+      event({{"event", "collapse_probe"}, {"step", st.step}, {"feature_diversity", r.feature_diversity},
+             {"class_entropy", r.class_entropy}, {"top_class", r.top_class}, {"top_fraction", r.top_fraction},
+             {"histogram", r.histogram}});
+      if (r.warning) {
+        warn(*r.warning);
+        event({{"event", "warning"}, {"step", st.step}, {"message", *r.warning}});
       }
     }
     return path;
