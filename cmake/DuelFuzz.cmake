@@ -8,7 +8,7 @@
 #
 # DUEL_FUZZ_ENGINE=mutate (default): tests/fuzz/mutate_main.cpp, a random-
 #   mutation driver any compiler builds; ctest runs it briefly (fuzz.parsers,
-#   ~2 s per target) and for a minute per target under the `slow` label.
+#   1.5 s per target) and for a minute per target under the `slow` label.
 # DUEL_FUZZ_ENGINE=libfuzzer: clang's coverage-guided libFuzzer; `make fuzz`
 #   configures a clang build folder with it (tests/fuzz/run.sh).
 option(DUEL_BUILD_FUZZ "Build duel_fuzz, the sanitized parser fuzz harness" ON)
@@ -56,7 +56,7 @@ endif()
 
 if(DUEL_BUILD_TESTS AND DUEL_FUZZ_ENGINE STREQUAL "mutate")
   set(DUEL_FUZZ_ENV "OPENBLAS_NUM_THREADS=1;OMP_NUM_THREADS=1")
-  add_test(NAME fuzz.parsers COMMAND duel_fuzz all --seconds 2 --artifacts ${CMAKE_BINARY_DIR}/fuzz-artifacts)
+  add_test(NAME fuzz.parsers COMMAND duel_fuzz all --seconds 1.5 --artifacts ${CMAKE_BINARY_DIR}/fuzz-artifacts)
   set_tests_properties(fuzz.parsers PROPERTIES LABELS fuzz TIMEOUT 300 ENVIRONMENT "${DUEL_FUZZ_ENV}")
   add_test(NAME fuzz.parsers_long COMMAND duel_fuzz all --seconds 60 --seed 7 --artifacts ${CMAKE_BINARY_DIR}/fuzz-artifacts)
   set_tests_properties(fuzz.parsers_long PROPERTIES LABELS slow TIMEOUT 1200 ENVIRONMENT "${DUEL_FUZZ_ENV}")

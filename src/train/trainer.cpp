@@ -208,7 +208,10 @@ void remove_stale_temp_files(const std::string& run_dir) {
 
 }  // namespace
 
-std::string find_resume_checkpoint(const std::string& run_dir, std::vector<std::string>* skipped) {
+namespace {
+// The newest loadable checkpoint of a run, read once (see find_resume_checkpoint).
+Checkpoint read_resume_checkpoint(const std::string& run_dir, std::vector<std::string>* skipped,
+                                  torch::Device device = torch::kCPU) {
   fs::path dir = fs::path(run_dir) / "checkpoints";
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -223,13 +226,17 @@ std::string find_resume_checkpoint(const std::string& run_dir, std::vector<std::
   if (fs::exists(dir / "latest.duel", ec)) candidates.push_back(dir / "latest.duel");
   for (auto& p : candidates) {
     try {
-      Checkpoint::read(p.string());
-      return p.string();
+      return Checkpoint::read(p.string(), device);
     } catch (const Error& e) {
       if (skipped) skipped->push_back(e.what());
     }
   }
   throw Error("run folder '" + run_dir + "' holds no loadable checkpoint", "start a new run with --force");
+}
+}  // namespace
+
+std::string find_resume_checkpoint(const std::string& run_dir, std::vector<std::string>* skipped) {
+  return read_resume_checkpoint(run_dir, skipped).path();
 }
 
 TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
@@ -243,9 +250,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   std::optional<Checkpoint> resume_from;
   if (req.resume) {
     std::vector<std::string> skipped;
-    std::string path = find_resume_checkpoint(dir, &skipped);
+    resume_from = read_resume_checkpoint(dir, &skipped);
+    const std::string path = resume_from->path();
     for (auto& s : skipped) warn("skipping unusable checkpoint: " + s);
-    resume_from = Checkpoint::read(path);
     cfg = Config::from_string(resume_from->config_toml(), path);
     for (auto& o : req.overrides) cfg.set_from_string(o);
     info("resuming from " + path + " at step " + std::to_string(resume_from->state().step));
@@ -471,9 +478,10 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
                   hint);
     }
     std::vector<std::string> skipped;
-    const std::string from = on_disk ? find_resume_checkpoint(dir, &skipped) : "the start of the run";
+    Checkpoint ck = on_disk ? read_resume_checkpoint(dir, &skipped, device)
+                            : Checkpoint::decode(start_snapshot, "the start of the run", device);
+    const std::string from = ck.path();
     for (auto& s : skipped) warn("skipping unusable checkpoint: " + s);
-    Checkpoint ck = on_disk ? Checkpoint::read(from, device) : Checkpoint::decode(start_snapshot, from, device);
     // Optimizer state absent from the checkpoint (all of it, at the start) must not survive from the diverged run.
     for (auto& [name, opt] : model->optimizers()) opt->state().clear();
     ck.restore(*model, /*optimizers=*/true);

@@ -36,7 +36,7 @@ grep -q "warning: training diverged at step 7 (loss_d=.*nan.*): rolled back to s
   || fail "no rollback warning: $out"
 events "$WORK/once" once || fail "events of the run with one NaN"
 awk -F, 'NR>1 { for (i=3;i<=6;i++) if ($i+0 != $i) exit 1 }' "$WORK/once/metrics.csv" || fail "a non-finite value in metrics.csv"
-"$DUEL" info "$WORK/once/checkpoints/latest.duel" | grep -q "^step: *12 " || fail "final checkpoint"
+grep -q '"event":"checkpoint","path":"[^"]*step-000012.duel","step":12' "$WORK/once/events.jsonl" || fail "no final checkpoint"
 # A resumed run keeps its halved rates.
 "$DUEL" train --resume "$WORK/once" --set train.steps=14 --threads 1 >/dev/null 2>&1 || fail "resume after a rollback"
 events "$WORK/once" resumed || fail "the resumed run lost its rollback state"
