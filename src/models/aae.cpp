@@ -47,11 +47,11 @@ const bool keys_registered = [] {
                 1.0e6, {}});
   register_key({"model.aae_adv_weight", ConfigType::Float, 1.0,
                 "aae: weight of the encoder's adversarial loss in the regularisation update", 0.0, 1.0e6, {}});
-  register_key({"model.aae_score", ConfigType::String, std::string("recon"),
+  register_key({"model.aae_score", ConfigType::String, std::string("combined"),
                 "aae: anomaly score of `duel score`: recon (reconstruction error), latent (0.5 |z|^2 / L), "
                 "disc (softplus(-D(z))) or combined (recon + aae_score_weight * latent)",
                 {}, {}, {"recon", "latent", "disc", "combined"}});
-  register_key({"model.aae_score_weight", ConfigType::Float, 0.05,
+  register_key({"model.aae_score_weight", ConfigType::Float, 0.1,
                 "aae: weight of the latent term in the combined anomaly score", 0.0, 1.0e6, {}});
   return true;
 }();

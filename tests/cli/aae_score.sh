@@ -32,8 +32,8 @@ pos = [s for s, l in zip(scores, labels) if l == 3]; neg = [s for s, l in zip(sc
 auc = sum(1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg) / (len(pos) * len(neg))
 js = json.load(open(sys.argv[2]))
 assert abs(js["auroc"] - auc) < 1e-12, (js["auroc"], auc)
-assert js["n_positive"] == len(pos) and js["n_negative"] == len(neg) and js["score"] == "recon"
-assert abs(js["auroc_by_score"]["recon"] - auc) < 1e-12
+assert js["n_positive"] == len(pos) and js["n_negative"] == len(neg) and js["score"] == "combined"
+assert abs(js["auroc_by_score"]["combined"] - auc) < 1e-12
 b = open(sys.argv[3], "rb").read(); w, h = struct.unpack(">II", b[16:24])
 assert (w, h) == (16 * 30 + 2, 4 * 30 + 2), (w, h)   # 16 + 16 images in row pairs
 EOF
@@ -41,7 +41,7 @@ EOF
 "$DUEL" score -k "$CK" --out "$WORK/l.csv" --score latent --summary "$WORK/l-summary.json" --threads 1 >"$WORK/l.out" 2>&1 || fail "score latent"
 grep -q AUROC "$WORK/l.out" && fail "AUROC printed without --anomaly-class"
 [ -s "$WORK/l-summary.json" ] || fail "no --summary file"
-cmp -s <(cut -d, -f3 "$WORK/s.csv") <(cut -d, -f3 "$WORK/l.csv") && fail "--score latent gave the recon scores"
+cmp -s <(cut -d, -f3 "$WORK/s.csv") <(cut -d, -f3 "$WORK/l.csv") && fail "--score latent gave the combined scores"
 # --set data.limit and --split train.
 "$DUEL" score -k "$CK" --out "$WORK/t.csv" --split train --set data.limit=20 --threads 1 >/dev/null 2>&1 || fail "score train split"
 [ "$(wc -l <"$WORK/t.csv")" = 21 ] || fail "limit 20 gave $(wc -l <"$WORK/t.csv") lines"
