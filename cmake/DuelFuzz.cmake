@@ -18,8 +18,17 @@ if(NOT DUEL_BUILD_FUZZ)
   return()
 endif()
 
-add_library(duel_core_archive STATIC $<TARGET_OBJECTS:duel_core>)
-set_target_properties(duel_core_archive PROPERTIES LINKER_LANGUAGE CXX)
+# The rest of the library comes from an archive of duel_core's objects, or
+# from DUEL_FUZZ_CORE_ARCHIVE, an archive another build folder made (the clang
+# build of `make fuzz` links the gcc-built one instead of compiling it all again).
+set(DUEL_FUZZ_CORE_ARCHIVE "" CACHE FILEPATH "prebuilt libduel_core_archive.a to link duel_fuzz against")
+if(DUEL_FUZZ_CORE_ARCHIVE)
+  set(DUEL_FUZZ_CORE ${DUEL_FUZZ_CORE_ARCHIVE})
+else()
+  add_library(duel_core_archive STATIC $<TARGET_OBJECTS:duel_core>)
+  set_target_properties(duel_core_archive PROPERTIES LINKER_LANGUAGE CXX)
+  set(DUEL_FUZZ_CORE duel_core_archive)
+endif()
 
 set(DUEL_FUZZ_SOURCES
     ${CMAKE_SOURCE_DIR}/src/data/dataset.cpp
@@ -46,7 +55,7 @@ if(DUEL_THIRD_PARTY_INCLUDE)
 endif()
 target_compile_options(duel_fuzz PRIVATE ${DUEL_FUZZ_FLAGS} -Wall -Wextra -Wno-unused-parameter)
 target_link_options(duel_fuzz PRIVATE ${DUEL_FUZZ_FLAGS})
-target_link_libraries(duel_fuzz PRIVATE duel_core_archive ${TORCH_LIBRARIES} ZLIB::ZLIB Threads::Threads ${CMAKE_DL_LIBS})
+target_link_libraries(duel_fuzz PRIVATE ${DUEL_FUZZ_CORE} ${TORCH_LIBRARIES} ZLIB::ZLIB Threads::Threads ${CMAKE_DL_LIBS})
 # The library's sources expect LibTorch's umbrella header to be precompiled.
 if(DUEL_USE_PCH)
   target_precompile_headers(duel_fuzz PRIVATE ${CMAKE_SOURCE_DIR}/include/duel/core/pch.h)

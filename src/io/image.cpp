@@ -189,6 +189,10 @@ torch::Tensor read_image(const std::string& path, int channels) {
   // The header's size is checked before decoding: at most 8192x8192 pixels, and
   // no more decoded bytes than 2048 per byte of file (beyond a 64 MiB floor),
   // so a tiny hostile file cannot ask for gigabytes.
+  if (w <= 0 || h <= 0 || c < 1 || c > 4)
+    throw Error("cannot read image '" + path + "': its header declares " + std::to_string(w) + "x" +
+                    std::to_string(h) + " pixels of " + std::to_string(c) + " channels",
+                "the file is corrupt");
   if (int64_t(w) * h > 8192LL * 8192LL)
     throw Error("image '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
                     ", larger than the 8192x8192 limit", "downscale it first");

@@ -3,22 +3,28 @@
 # FUZZ_SECONDS seconds each (default 60). With clang and its libFuzzer the
 # harness is coverage-guided (DUEL_FUZZ_ENGINE=libfuzzer); otherwise it is the
 # built-in random-mutation driver. Findings are saved under BUILD/fuzz-artifacts.
-#   tests/fuzz/run.sh [BUILD]     (BUILD defaults to build-fuzz)
+#   tests/fuzz/run.sh [BUILD [CORE_BUILD]]   (defaults: build-fuzz, build)
+# With libFuzzer, the parsers are compiled by clang and the rest of the
+# library is linked from CORE_BUILD's gcc-built libduel_core_archive.a.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-fuzz}
+CORE_BUILD=${2:-build}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 targets=(idx cifar image toml checkpoint folder)
 
 engine=mutate
-if command -v clang++ >/dev/null && echo 'int main(){}' | clang++ -x c++ -fsanitize=fuzzer - -o /dev/null 2>/dev/null; then
+probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }'
+if command -v clang++ >/dev/null && echo "$probe" | clang++ -x c++ -fsanitize=fuzzer - -o /dev/null 2>/dev/null; then
   engine=libfuzzer
 fi
 if [ "$engine" = libfuzzer ]; then
+  [ -f "$CORE_BUILD/build.ninja" ] || cmake -S . -B "$CORE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$CORE_BUILD" -j "$JOBS" --target duel_core_archive
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DDUEL_FUZZ_ENGINE=libfuzzer \
-    -DDUEL_BUILD_TESTS=OFF -DDUEL_BUILD_BENCH=OFF >/dev/null
+    -DDUEL_BUILD_TESTS=OFF -DDUEL_BUILD_BENCH=OFF "-DDUEL_FUZZ_CORE_ARCHIVE=$(cd "$CORE_BUILD" && pwd)/libduel_core_archive.a" >/dev/null
 else
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUEL_FUZZ_ENGINE=mutate -DDUEL_BUILD_BENCH=OFF >/dev/null
 fi

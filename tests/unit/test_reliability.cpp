@@ -284,6 +284,18 @@ TEST(ReliabilityImage, SizeFieldsAreCheckedAgainstTheFile) {
   fs::remove_all(dir);
 }
 
+// Fuzzer finding: a BMP header whose size stb reports as negative made the
+// size check itself overflow (UBSan, in duel's own code).
+TEST(ReliabilityImage, NegativeImageSizeIsRefused) {
+  auto dir = scratch("bmp");
+  const unsigned char bmp[] = {0x42, 0x4d, 0xba, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xbf, 0x7a,
+                               0x00, 0x00, 0x00, 0x6c, 0x00, 0x00, 0x00, 0x04, 0x00, 0xf1, 0x5e,
+                               0x17, 0xe8, 0x9f, 0x9b, 0x01, 0x00, 0x20, 0x00, 0x03, 0x00};
+  write(dir / "neg.bmp", std::string(reinterpret_cast<const char*>(bmp), sizeof bmp));
+  EXPECT_ERROR(read_image((dir / "neg.bmp").string()), "x-1684019177 pixels");
+  fs::remove_all(dir);
+}
+
 // Fuzzer finding: a link loop named like an image made the folder scan throw
 // std::filesystem_error; such entries are now skipped like any non-image.
 TEST(ReliabilityImage, FolderWithLinkLoopsAndOddEntries) {
