@@ -202,9 +202,11 @@ void apply_table(Config& cfg, const toml::table& table, const std::string& prefi
 // is checked first: outside strings and comments, where TOML allows only
 // ASCII, a non-ASCII character is refused with its position, and so is one
 // that follows a backslash (an escape, or a line-ending backslash and the
-// whitespace after it) in a multi-line basic string.
+// whitespace after it) in a multi-line basic string. As in toml++, a quote
+// starts a string only where a token starts: inside a bare key or value
+// (`-''x'`) toml++ reads quotes as plain characters up to a terminator.
 void check_toml_text(const std::string& text, const std::string& origin) {
-  enum class In { Outside, Comment, Basic, MultiBasic, Literal, MultiLiteral } in = In::Outside;
+  enum class In { Outside, Bare, Comment, Basic, MultiBasic, Literal, MultiLiteral } in = In::Outside;
   bool after_backslash = false;  // multi-line basic string: what follows a backslash is being looked at
   size_t line = 1, col = 1, i = 0;
   const size_t n = text.size();
@@ -220,7 +222,7 @@ void check_toml_text(const std::string& text, const std::string& origin) {
   while (i < n) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      if (in == In::Outside) refuse("outside a string or comment");
+      if (in == In::Outside || in == In::Bare) refuse("outside a string or comment");
       if (in == In::MultiBasic && after_backslash) refuse("after a backslash in a multi-line string");
       for (++i; i < n && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;) ++i;  // the rest of the code point
       ++col;
@@ -234,6 +236,13 @@ void check_toml_text(const std::string& text, const std::string& origin) {
         else if (c == '"') in = In::Basic;
         else if (starts("'''")) in = In::MultiLiteral, step = 3;
         else if (c == '\'') in = In::Literal;
+        else if (!blank(char(c)) && !std::strchr("=,[]{}", c)) in = In::Bare;
+        break;
+      case In::Bare:  // a bare key or value (number, date, bool): toml++ reads it to a terminator, quotes included
+        if (blank(char(c)) || std::strchr("=,[]{}#", c)) {
+          in = In::Outside;
+          step = 0;  // the terminator is looked at again, outside
+        }
         break;
       case In::Comment:
         if (c == '\n') in = In::Outside;

@@ -123,8 +123,10 @@ namespace {
 // Returns "" when the file may be handed to stb, else the reason it may not.
 std::string stb_precheck(const unsigned char* p, size_t n) {
   auto at = [&](size_t i) -> unsigned { return i < n ? p[i] : 0u; };
-  if (n >= 2 && p[0] == 0xFF && p[1] == 0xD8) {  // JPEG: walk the markers to the end of the file
-    size_t i = 2;
+  size_t soi = 0;  // stb takes any run of 0xFF fill bytes before a JPEG's start-of-image marker
+  while (soi < n && p[soi] == 0xFF) ++soi;
+  if (soi > 0 && soi < n && p[soi] == 0xD8) {  // JPEG: walk the markers to the end of the file
+    size_t i = soi + 1;
     while (i + 1 < n) {
       if (p[i] != 0xFF) {  // entropy-coded data between markers
         ++i;

@@ -265,6 +265,9 @@ TEST(ReliabilityImage, JpegHuffmanTableOverflowIsRefused) {
   jpg += "\xff\xd9";
   write(dir / "bad.jpg", jpg);
   EXPECT_ERROR(read_image((dir / "bad.jpg").string()), "corrupt JPEG (a Huffman table declares 512 codes)");
+  // The same behind 0xFF fill bytes, which stb skips before the start-of-image marker (libFuzzer's finding).
+  write(dir / "fill.jpg", std::string(40, '\xff') + jpg.substr(1));
+  EXPECT_ERROR(read_image((dir / "fill.jpg").string()), "corrupt JPEG (a Huffman table declares 512 codes)");
   fs::remove_all(dir);
 }
 
@@ -321,6 +324,8 @@ TEST(ReliabilityConfig, NonAsciiOutsideStringsIsRefusedInsideIsKept) {
   EXPECT_ERROR(Config::from_string("[train]\nsteps = 3\xc3\xa9\n", "g.toml"), "g.toml:2:10: a non-ASCII character");
   EXPECT_ERROR(Config::from_string("[data]\npath = \"\"\"a\\\n  \xc2\xa7\"\"\"\n", "g.toml"),
                "after a backslash in a multi-line string");
+  // A quote inside a bare value starts no string for toml++ (libFuzzer's finding).
+  EXPECT_ERROR(Config::from_string("x= -''train.b'@\xc8\xaa", "q.toml"), "q.toml:1:16: a non-ASCII character outside");
   auto c = Config::from_string("# caf\xc3\xa9 \xcf\x82\n[data]\npath = \"/tmp/caf\xc3\xa9\" # \xc2\xa7\n"
                                "dataset = 'folder:/d/\xcf\x82'\n",
                                "ok.toml");
