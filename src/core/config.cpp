@@ -202,12 +202,17 @@ void apply_table(Config& cfg, const toml::table& table, const std::string& prefi
 // is checked first: outside strings and comments, where TOML allows only
 // ASCII, a non-ASCII character is refused with its position, and so is one
 // that follows a backslash (an escape, or a line-ending backslash and the
-// whitespace after it) in a multi-line basic string. As in toml++, a quote
-// starts a string only where a token starts: inside a bare key or value
-// (`-''x'`) toml++ reads quotes as plain characters up to a terminator.
+// whitespace after it) in a multi-line basic string. Tokens are delimited as
+// toml++ delimits them: a quote starts a string only where a token starts, and
+// a bare value (after '=' or in an array) runs to a value terminator
+// (whitespace, ']', '}', ',', '#'), quotes and '[' included.
 void check_toml_text(const std::string& text, const std::string& origin) {
-  enum class In { Outside, Bare, Comment, Basic, MultiBasic, Literal, MultiLiteral } in = In::Outside;
+  enum class In { Outside, BareKey, BareValue, Comment, Basic, MultiBasic, Literal, MultiLiteral } in = In::Outside;
   bool after_backslash = false;  // multi-line basic string: what follows a backslash is being looked at
+  // Where a value (not a key) comes next: after '=', in an array. Arrays and
+  // inline tables nest ('A' and 'T').
+  bool value_next = false;
+  std::string nesting;
   size_t line = 1, col = 1, i = 0;
   const size_t n = text.size();
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // a byte-order mark
@@ -222,7 +227,7 @@ void check_toml_text(const std::string& text, const std::string& origin) {
   while (i < n) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      if (in == In::Outside || in == In::Bare) refuse("outside a string or comment");
+      if (in == In::Outside || in == In::BareKey || in == In::BareValue) refuse("outside a string or comment");
       if (in == In::MultiBasic && after_backslash) refuse("after a backslash in a multi-line string");
       for (++i; i < n && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;) ++i;  // the rest of the code point
       ++col;
@@ -230,19 +235,38 @@ void check_toml_text(const std::string& text, const std::string& origin) {
     }
     size_t step = 1;
     switch (in) {
-      case In::Outside:
+      case In::Outside: {
+        const bool value = value_next;
+        const char top = nesting.empty() ? 0 : nesting.back();
         if (c == '#') in = In::Comment;
-        else if (starts("\"\"\"")) in = In::MultiBasic, step = 3;
-        else if (c == '"') in = In::Basic;
-        else if (starts("'''")) in = In::MultiLiteral, step = 3;
-        else if (c == '\'') in = In::Literal;
-        else if (!blank(char(c)) && !std::strchr("=,[]{}", c)) in = In::Bare;
-        break;
-      case In::Bare:  // a bare key or value (number, date, bool): toml++ reads it to a terminator, quotes included
-        if (blank(char(c)) || std::strchr("=,[]{}#", c)) {
-          in = In::Outside;
-          step = 0;  // the terminator is looked at again, outside
+        else if (c == '=') value_next = true;
+        else if (c == '[') {
+          if (value || top == 'A') nesting += 'A', value_next = true;  // an array; else a table header
+        } else if (c == '{') nesting += 'T', value_next = false;
+        else if (c == ']' || c == '}') {
+          if (!nesting.empty() && nesting.back() == (c == ']' ? 'A' : 'T')) nesting.pop_back();
+          value_next = false;
+        } else if (c == ',') value_next = top == 'A';
+        else if (c == '\n') {
+          if (nesting.empty()) value_next = false;
+        } else if (!blank(char(c))) {  // a token starts: a string, or a bare key or value
+          value_next = false;
+          if (starts("\"\"\"")) in = In::MultiBasic, step = 3;
+          else if (c == '"') in = In::Basic;
+          else if (starts("'''")) in = In::MultiLiteral, step = 3;
+          else if (c == '\'') in = In::Literal;
+          else in = value ? In::BareValue : In::BareKey;
         }
+        break;
+      }
+      // A bare value (number, date, bool) is read by toml++ up to a value
+      // terminator, quotes and brackets included; a bare key up to any
+      // character that may follow a key. The terminator is looked at again, outside.
+      case In::BareValue:
+        if (blank(char(c)) || c == ']' || c == '}' || c == ',' || c == '#') in = In::Outside, step = 0;
+        break;
+      case In::BareKey:
+        if (blank(char(c)) || (c != 0 && std::strchr("=.[]{},#", c))) in = In::Outside, step = 0;
         break;
       case In::Comment:
         if (c == '\n') in = In::Outside;

@@ -326,11 +326,17 @@ TEST(ReliabilityConfig, NonAsciiOutsideStringsIsRefusedInsideIsKept) {
                "after a backslash in a multi-line string");
   // A quote inside a bare value starts no string for toml++ (libFuzzer's finding).
   EXPECT_ERROR(Config::from_string("x= -''train.b'@\xc8\xaa", "q.toml"), "q.toml:1:16: a non-ASCII character outside");
+  const char nul_bracket[] = "[train]\nx = 1979-\0'++[\0--e9\xef\xb6\xbf" "2";  // '[' and NUL end no value
+  EXPECT_ERROR(Config::from_string(std::string(nul_bracket, sizeof nul_bracket - 1), "b.toml"),
+               "b.toml:2:20: a non-ASCII character outside");
+  EXPECT_ERROR(Config::from_string("x = 1 \xc3\xa9", "c.toml"), "c.toml:1:7: a non-ASCII character outside");
   auto c = Config::from_string("# caf\xc3\xa9 \xcf\x82\n[data]\npath = \"/tmp/caf\xc3\xa9\" # \xc2\xa7\n"
                                "dataset = 'folder:/d/\xcf\x82'\n",
                                "ok.toml");
   EXPECT_EQ(c.get_string("data.path"), "/tmp/caf\xc3\xa9");
   EXPECT_EQ(c.get_string("data.dataset"), "folder:/d/\xcf\x82");
+  auto arr = Config::from_string("[data]\npath=\"/\xc3\xa9\" # \xc3\xa9\ndataset = 'folder:/\xcf\x82'\n", "arr.toml");
+  EXPECT_EQ(arr.get_string("data.path"), "/\xc3\xa9");
   auto m = Config::from_string("[data]\npath = \"\"\"\n/a/caf\xc3\xa9\\\n  /b\"\"\"\n", "ml.toml");
   EXPECT_EQ(m.get_string("data.path"), "/a/caf\xc3\xa9/b");
 }
