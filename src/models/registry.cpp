@@ -5,6 +5,8 @@
 #include "duel/core/error.h"
 #include "duel/models/model.h"
 
+#include <torch/nn/functional/upsampling.h>
+
 namespace duel {
 namespace {
 struct Entry {
@@ -37,6 +39,30 @@ torch::Tensor GanModel::traverse(const std::string&, int64_t, int64_t, torch::De
 torch::Tensor GanModel::anomaly_score(const torch::Tensor&) {
   throw Error("model '" + name() + "' cannot score images for anomalies",
               "train an aae (adversarial autoencoder) and score with its checkpoint");
+}
+
+torch::Tensor GanModel::translate(const torch::Tensor&, const std::string&) {
+  throw Error("model '" + name() + "' does not translate images",
+              "translate and upscale with a pix2pix, cyclegan or srgan checkpoint");
+}
+
+std::vector<torch::Tensor> GanModel::preview(const Batch& fixed) {
+  auto [input, target] = io_of(fixed);
+  auto output = translate(input, "AtoB");  // [N, C', H, W]
+  std::vector<torch::Tensor> cols;
+  auto fit = [&](torch::Tensor x) {  // same side and channels as the output
+    if (x.size(2) != output.size(2) || x.size(3) != output.size(3))
+      x = torch::nn::functional::interpolate(
+          x, torch::nn::functional::InterpolateFuncOptions()
+                 .size(std::vector<int64_t>{output.size(2), output.size(3)})
+                 .mode(torch::kNearest));
+    if (x.size(1) != output.size(1)) x = x.size(1) == 1 ? x.expand({-1, output.size(1), -1, -1}) : x.mean(1, true);
+    return x;
+  };
+  cols.push_back(fit(input.to(output.device())));
+  cols.push_back(output);
+  if (target.defined()) cols.push_back(fit(target.to(output.device())));
+  return cols;
 }
 
 std::vector<std::pair<std::string, std::string>> registered_models() {

@@ -18,6 +18,11 @@ struct ImageSet {
   int64_t num_classes = 0;
   std::vector<std::string> class_names;
   std::string description;  // e.g. "fashion-mnist train (60000 images, /usr/share/...)"
+  // Image-to-image data (data.pair): the B images, uint8 [M, C', H, W].
+  // paired: M == N and targets[i] belongs to images[i]; unpaired: two
+  // domains of any sizes M and N.
+  torch::Tensor targets;
+  bool paired = false;
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   bool has_labels() const { return labels.defined(); }

@@ -46,6 +46,11 @@ struct DataShape {
   int64_t channels = 1;
   int64_t size = 28;
   int64_t num_classes = 0;  // 0: unlabelled
+  // Image-to-image data (data.pair): channels of the B images (0: the data
+  // has no B images) and whether A and B are pairs (image i of A belongs to
+  // image i of B) or two unpaired domains.
+  int64_t target_channels = 0;
+  bool paired = false;
 };
 
 class GanModel {
@@ -79,6 +84,29 @@ class GanModel {
   // Per-image anomaly scores, higher = more anomalous: images [N, C, H, W]
   // in [-1, 1] -> [N]. The default throws duel::Error (the model cannot score).
   virtual torch::Tensor anomaly_score(const torch::Tensor& images);
+
+  // Image-to-image models (pix2pix, cyclegan, srgan) translate images
+  // instead of drawing them from noise. The trainer, `duel translate`,
+  // `duel upscale` and `duel eval` use these hooks when translates() is true.
+  virtual bool translates() const { return false; }
+  // Directions translate() accepts: {"AtoB"} or {"AtoB", "BtoA"}.
+  virtual std::vector<std::string> directions() const { return {}; }
+  // input [N, C, h, w] in [-1, 1] -> [N, C', h * scale(), w * scale()] in
+  // [-1, 1]; nets in eval mode, no gradients. h and w must be multiples of
+  // size_multiple(). The default throws duel::Error (not a translator).
+  virtual torch::Tensor translate(const torch::Tensor& input, const std::string& direction);
+  // Upscaling factor of translate() (srgan: 2 or 4).
+  virtual int64_t scale() const { return 1; }
+  // Input sides translate() accepts are multiples of this (the nets' strides).
+  virtual int64_t size_multiple() const { return 1; }
+  // The model's input for a batch and the image it should produce: pix2pix
+  // reads A = batch.images and B = batch.targets; srgan makes its input by
+  // downscaling batch.images. Used by evaluation and preview grids.
+  virtual std::pair<torch::Tensor, torch::Tensor> io_of(const Batch& batch) const { return {batch.images, batch.targets}; }
+  // Columns of a preview grid for a fixed batch (input, output, target, ...),
+  // each [N, C, H, W] in [-1, 1] at one common size. Default: input | AtoB
+  // output | target (inputs of another size are resized with nearest).
+  virtual std::vector<torch::Tensor> preview(const Batch& fixed);
 
   // Moves nets to a device. Optimizer state follows the parameters.
   void to(torch::Device device);
