@@ -21,11 +21,11 @@ namespace duel {
 struct Batch {
   torch::Tensor images;  // float [N, C, H, W] in [-1, 1]
   torch::Tensor labels;  // int64 [N], undefined when the data has none
+  int64_t epoch = 0;     // epoch this batch belongs to
   // Image-to-image data (data.pair): float [N, C', H, W] in [-1, 1], the B
   // image paired with each A image (paired data) or a B image drawn
   // independently (unpaired); undefined otherwise.
   torch::Tensor targets;
-  int64_t epoch = 0;     // epoch this batch belongs to
 };
 
 struct LoaderOptions {
