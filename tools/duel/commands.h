@@ -6,6 +6,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <c10/core/Device.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,5 +36,12 @@ std::vector<std::pair<std::string, CommandAdder>> registered_commands();
 void apply_threads(int threads);  // --threads handling (0: all cores)
 // Builds a checkpoint's model with its nets loaded (no optimizer state); cfg receives its config.
 std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg);
+// Checks an output file argument before any work: `path` ends in `ext`
+// (".png", case-insensitive) and its folder exists; else duel::Error naming
+// `flag`, with `example` (e.g. "out.png") in the hint.
+void check_output_file(const std::string& path, const std::string& flag, const std::string& ext,
+                       const std::string& example);
+// --device cpu|cuda -> a device; cuda without a CUDA device is a duel::Error.
+c10::Device cli_device(const std::string& name);
 
 }  // namespace duel::cli

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <tuple>
+#include <cctype>
 #include <iostream>
 
 #include "commands.h"
@@ -73,4 +74,25 @@ std::vector<std::pair<std::string, CommandAdder>> registered_commands() {
 }
 
 void apply_threads(int threads) { duel::configure_threads(threads); }
+
+void check_output_file(const std::string& path, const std::string& flag, const std::string& ext,
+                       const std::string& example) {
+  auto e = std::filesystem::path(path).extension().string();
+  for (auto& ch : e) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  duel::require(e == ext, flag + " '" + path + "' must end in " + ext, "for example " + flag + " " + example);
+  auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  duel::require(parent.empty() || std::filesystem::is_directory(parent, ec),
+                "the folder of " + flag + " '" + path + "' does not exist", "create it first");
+}
+
+c10::Device cli_device(const std::string& name) {
+  if (name == "cuda") {
+    duel::require(torch::cuda::is_available(), "--device cuda: no CUDA device is available to this build",
+                  "build with scripts/build-gpu.sh on a machine with a GPU, or use --device cpu");
+    return torch::kCUDA;
+  }
+  duel::require(name.empty() || name == "cpu", "--device '" + name + "' is not cpu or cuda", "use --device cpu or --device cuda");
+  return torch::kCPU;
+}
 }  // namespace duel::cli
