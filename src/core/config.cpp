@@ -69,6 +69,17 @@ struct CoreKeys {
     I("data.image_size", 0, 0, 1024, "side in pixels after resize/crop (0: the dataset's own size)");
     I("data.channels", 0, 0, 3, "1 (grayscale) or 3 (RGB); 0: the dataset's own");
     I("data.limit", 0, 0, 1.0e12, "use only the first N images (0: all)");
+    S("data.pair", "none", {"none", "paired-folders", "side-by-side", "sobel", "unpaired-folders", "classes"},
+      "image-to-image data (A -> B): none; paired-folders (A in data.path, B of the same name in data.path_b); "
+      "side-by-side (each image of one folder is A|B); sobel (B = the dataset's images, A = their edge maps); "
+      "unpaired-folders (A in data.path, B in data.path_b); classes (A = class data.class_a, B = data.class_b)");
+    S("data.path_b", "", {}, "folder of the B images for data.pair = paired-folders or unpaired-folders");
+    S("data.side_by_side", "AB", {"AB", "BA"}, "data.pair = side-by-side: AB (A on the left) or BA (B on the left)");
+    I("data.class_a", -1, -1, 1000, "data.pair = classes: the class whose images are domain A");
+    I("data.class_b", -1, -1, 1000, "data.pair = classes: the class whose images are domain B");
+    I("data.crop", 0, 0, 1024,
+      "random square crop of this side in the loader, the same window for A and B when paired (0: off)");
+    B("data.flip", false, "random horizontal flips in the loader, the same for A and B when paired");
     B("data.drop_last", true, "drop the last incomplete batch of each epoch");
     I("data.prefetch", -1, -1, 64,
       "batches prepared ahead on a background thread (0: none; -1: auto = 2 on CUDA, 0 on CPU)");

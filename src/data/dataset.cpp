@@ -13,6 +13,7 @@
 #include "duel/core/error.h"
 #include "duel/io/image.h"
 #include "duel/data/class_filter.h"
+#include "duel/data/pairs.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -96,6 +97,21 @@ std::vector<fs::directory_entry> list_folder(const fs::path& dir) {
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
+}
+
+bool is_image(const fs::path& p) {
+  auto e = lower(p.extension().string());
+  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".bmp";
+}
+// Entries whose type cannot be read (a link loop, a dangling link) are
+// skipped like any non-image; a folder that cannot be listed is an error.
+bool is_image_file(const fs::directory_entry& e) {
+  std::error_code e_ec;
+  return e.is_regular_file(e_ec) && is_image(e.path());
+}
+bool is_folder(const fs::directory_entry& e) {
+  std::error_code e_ec;
+  return e.is_directory(e_ec);
 }
 
 }  // namespace
@@ -238,27 +254,57 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size, int64_t c
   return x.contiguous();
 }
 
+std::vector<std::string> list_image_files(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw Error("image folder '" + dir + "' does not exist or is not a folder", "check data.path");
+  std::vector<std::string> files;
+  for (const auto& e : list_folder<fs::recursive_directory_iterator>(dir))
+    if (is_image_file(e)) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+torch::Tensor read_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels,
+                               const ImageSplitter& split) {
+  std::vector<torch::Tensor> out;
+  out.reserve(files.size());
+  int64_t first_h = 0, first_w = 0, want_c = channels;
+  for (const auto& path : files) {
+    // read_image checks the file before stb decodes it (src/io/image.cpp).
+    torch::Tensor chw;
+    if (want_c == 0) {  // the first image decides: RGB if it has colour, else gray
+      chw = read_image(path, 0);
+      want_c = chw.size(0) >= 3 ? 3 : 1;
+      if (chw.size(0) != want_c) chw = read_image(path, int(want_c));
+    } else {
+      chw = read_image(path, int(want_c));
+    }
+    auto t = chw.unsqueeze(0);
+    if (split) t = split(t, path);
+    const int64_t h = t.size(2), w = t.size(3);
+    if (size == 0) {
+      if (first_h == 0) first_h = h, first_w = w;
+      if (h != first_h || w != first_w)
+        throw Error("image '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                        " but earlier images are " + std::to_string(first_w) + "x" + std::to_string(first_h),
+                    "set data.image_size so every image is resized and cropped to one size");
+    } else {
+      t = resize_images(t, size, 0);
+    }
+    out.push_back(t);
+  }
+  require(!out.empty(), "no image files to read", "point data.path at a folder of images");
+  return torch::cat(out);
+}
+
 ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw Error("image folder '" + dir + "' does not exist or is not a folder", "check data.dataset=folder:<path>");
-  auto is_image = [](const fs::path& p) {
-    auto e = lower(p.extension().string());
-    return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".bmp";
-  };
   // Class subfolders (sorted) give labels; images directly in dir have none.
-  std::vector<std::pair<fs::path, int64_t>> files;
+  std::vector<std::pair<std::string, int64_t>> files;
   std::vector<std::string> classes;
-  // Entries whose type cannot be read (a link loop, a dangling link) are
-  // skipped like any non-image; a folder that cannot be listed is an error.
-  auto is_image_file = [&](const fs::directory_entry& e) {
-    std::error_code e_ec;
-    return e.is_regular_file(e_ec) && is_image(e.path());
-  };
-  auto is_folder = [](const fs::directory_entry& e) {
-    std::error_code e_ec;
-    return e.is_directory(e_ec);
-  };
   std::vector<fs::path> subdirs;
   for (const auto& e : list_folder<fs::directory_iterator>(dir))
     if (is_folder(e)) subdirs.push_back(e.path());
@@ -269,7 +315,7 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
       if (is_image_file(e)) imgs.push_back(e.path());
     if (imgs.empty()) continue;
     std::sort(imgs.begin(), imgs.end());
-    for (auto& p : imgs) files.emplace_back(p, int64_t(classes.size()));
+    for (auto& p : imgs) files.emplace_back(p.string(), int64_t(classes.size()));
     classes.push_back(sd.filename().string());
   }
   std::vector<fs::path> loose;
@@ -279,38 +325,15 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
   if (!classes.empty() && !loose.empty())
     throw Error("image folder '" + dir + "' mixes images at its top level with class subfolders",
                 "move the loose images into a subfolder or remove the subfolders");
-  for (auto& p : loose) files.emplace_back(p, -1);
+  for (auto& p : loose) files.emplace_back(p.string(), -1);
   if (files.empty())
     throw Error("image folder '" + dir + "' holds no PNG, JPEG or BMP images", "point data.dataset at a folder of images");
 
-  std::vector<torch::Tensor> out;
-  out.reserve(files.size());
-  int64_t first_h = 0, first_w = 0, want_c = channels;
-  for (const auto& [path, label] : files) {
-    // read_image checks the file before stb decodes it (src/io/image.cpp).
-    torch::Tensor chw;
-    if (want_c == 0) {  // the first image decides: RGB if it has colour, else gray
-      chw = read_image(path.string(), 0);
-      want_c = chw.size(0) >= 3 ? 3 : 1;
-      if (chw.size(0) != want_c) chw = read_image(path.string(), int(want_c));
-    } else {
-      chw = read_image(path.string(), int(want_c));
-    }
-    const int64_t h = chw.size(1), w = chw.size(2);
-    auto t = chw.unsqueeze(0);
-    if (size == 0) {
-      if (first_h == 0) first_h = h, first_w = w;
-      if (h != first_h || w != first_w)
-        throw Error("image '" + path.string() + "' is " + std::to_string(w) + "x" + std::to_string(h) +
-                        " but earlier images are " + std::to_string(first_w) + "x" + std::to_string(first_h),
-                    "set data.image_size so every image is resized and cropped to one size");
-    } else {
-      t = resize_images(t, size, 0);
-    }
-    out.push_back(t);
-  }
+  std::vector<std::string> paths;
+  paths.reserve(files.size());
+  for (const auto& f : files) paths.push_back(f.first);
   ImageSet s;
-  s.images = torch::cat(out);
+  s.images = read_image_files(paths, size, channels);
   if (!classes.empty()) {
     std::vector<int64_t> labels;
     for (auto& f : files) labels.push_back(f.second);
@@ -331,6 +354,11 @@ std::string default_dataset_path(const std::string& name) {
 ImageSet open_dataset(const Config& cfg) { return open_dataset(cfg, cfg.get_string("data.split")); }
 
 ImageSet open_dataset(const Config& cfg, const std::string& split) {
+  if (cfg.get_string("data.pair") != "none") return open_pairs(cfg, split);  // src/data/pairs.cpp
+  return open_single_dataset(cfg, split);
+}
+
+ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
   const std::string name = cfg.get_string("data.dataset");
   std::string path = cfg.get_string("data.path");
   const int64_t size = cfg.get_int("data.image_size"), channels = cfg.get_int("data.channels");

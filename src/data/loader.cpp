@@ -16,6 +16,28 @@ Loader::Loader(ImageSet data, LoaderOptions options) : data_(std::move(data)), o
           "the dataset has " + std::to_string(data_.size()) + " images, fewer than one batch of " +
               std::to_string(opt_.batch_size),
           "lower train.batch_size or set data.drop_last=false");
+  if (data_.targets.defined()) {
+    require(data_.targets.dim() == 4 && data_.targets.size(0) > 0, "the B images of " + data_.description + " are empty");
+    if (data_.paired)
+      require(data_.targets.size(0) == data_.size(),
+              "paired data has " + std::to_string(data_.size()) + " A images but " +
+                  std::to_string(data_.targets.size(0)) + " B images");
+  }
+  require(opt_.crop >= 0, "data.crop must not be negative");
+  if (opt_.crop > 0) {
+    auto fits = [&](const torch::Tensor& t, const char* which) {
+      require(opt_.crop <= t.size(2) && opt_.crop <= t.size(3),
+              "data.crop = " + std::to_string(opt_.crop) + " is larger than the " + which + " (" +
+                  std::to_string(t.size(3)) + "x" + std::to_string(t.size(2)) + ")",
+              "lower data.crop or raise data.image_size");
+    };
+    fits(data_.images, data_.targets.defined() ? "A images" : "images");
+    if (data_.targets.defined()) fits(data_.targets, "B images");
+  }
+  if ((opt_.crop > 0 || opt_.flip) && data_.targets.defined() && data_.paired)
+    require(data_.targets.size(2) == data_.images.size(2) && data_.targets.size(3) == data_.images.size(3),
+            "data.crop/data.flip need paired A and B images of one size",
+            "set data.image_size to resize both to one size");
   produced_ = consumed_;
   start_worker();
 }
@@ -50,6 +72,53 @@ LoaderPosition Loader::advance(LoaderPosition pos) const {
   return pos;
 }
 
+namespace {
+
+// One 64-bit seed from (seed, epoch, batch, stream) (splitmix64 steps), so
+// each batch's random choices depend on its position alone.
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch, uint64_t stream) {
+  return mix(mix(mix(mix(seed) ^ uint64_t(epoch)) ^ uint64_t(batch)) ^ stream);
+}
+
+struct Window {
+  int64_t top = 0, left = 0;
+  bool flip = false;
+};
+
+std::vector<Window> draw_windows(std::mt19937_64& rng, int64_t n, int64_t h, int64_t w, int64_t crop, bool flip) {
+  std::vector<Window> out(static_cast<size_t>(n));
+  for (auto& win : out) {
+    if (crop > 0) {
+      win.top = int64_t(rng() % uint64_t(h - crop + 1));
+      win.left = int64_t(rng() % uint64_t(w - crop + 1));
+    }
+    if (flip) win.flip = (rng() >> 63) != 0;
+  }
+  return out;
+}
+
+// uint8 [n, C, H, W] -> [n, C, crop, crop] (or H x W when crop is 0), each
+// image cut at its window and flipped where its window says.
+torch::Tensor apply_windows(const torch::Tensor& x, const std::vector<Window>& wins, int64_t crop) {
+  std::vector<torch::Tensor> out;
+  out.reserve(wins.size());
+  for (size_t i = 0; i < wins.size(); ++i) {
+    auto img = x[int64_t(i)];
+    if (crop > 0) img = img.slice(1, wins[i].top, wins[i].top + crop).slice(2, wins[i].left, wins[i].left + crop);
+    if (wins[i].flip) img = img.flip({2});
+    out.push_back(img);
+  }
+  return torch::stack(out).contiguous();
+}
+
+}  // namespace
+
 Batch Loader::make(LoaderPosition pos) {
   if (order_epoch_ != pos.epoch) {
     order_ = epoch_order(data_.size(), opt_.seed, pos.epoch, opt_.shuffle);
@@ -58,13 +127,38 @@ Batch Loader::make(LoaderPosition pos) {
   int64_t begin = pos.batch * opt_.batch_size;
   int64_t end = std::min<int64_t>(begin + opt_.batch_size, data_.size());
   auto idx = torch::from_blob(order_.data() + begin, {end - begin}, torch::kInt64);
+  const int64_t n = end - begin;
+  torch::Tensor a = data_.images.index_select(0, idx), t;
+  if (data_.targets.defined()) {
+    if (data_.paired) {
+      t = data_.targets.index_select(0, idx);
+    } else {  // unpaired: B images drawn with replacement, independently of A's order
+      std::mt19937_64 rng(batch_seed(opt_.seed, pos.epoch, pos.batch, 1));
+      std::vector<int64_t> bi(static_cast<size_t>(n));
+      for (auto& j : bi) j = int64_t(rng() % uint64_t(data_.targets.size(0)));
+      t = data_.targets.index_select(0, torch::tensor(bi, torch::kInt64));
+    }
+  }
+  if (opt_.crop > 0 || opt_.flip) {
+    std::mt19937_64 rng(batch_seed(opt_.seed, pos.epoch, pos.batch, 2));
+    const auto wa = draw_windows(rng, n, a.size(2), a.size(3), opt_.crop, opt_.flip);
+    a = apply_windows(a, wa, opt_.crop);
+    if (t.defined())
+      t = apply_windows(t, data_.paired ? wa : draw_windows(rng, n, t.size(2), t.size(3), opt_.crop, opt_.flip),
+                        opt_.crop);
+  }
   Batch b;
   b.epoch = pos.epoch;
-  b.images = to_unit_range(data_.images.index_select(0, idx));
-  if (opt_.channels_last) b.images = b.images.contiguous(torch::MemoryFormat::ChannelsLast);
+  b.images = to_unit_range(a);
+  if (t.defined()) b.targets = to_unit_range(t);
+  if (opt_.channels_last) {
+    b.images = b.images.contiguous(torch::MemoryFormat::ChannelsLast);
+    if (b.targets.defined()) b.targets = b.targets.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
   if (data_.has_labels()) b.labels = data_.labels.index_select(0, idx);
   if (opt_.device != torch::kCPU) {
     b.images = b.images.to(opt_.device, /*non_blocking=*/true);
+    if (b.targets.defined()) b.targets = b.targets.to(opt_.device, true);
     if (b.labels.defined()) b.labels = b.labels.to(opt_.device, true);
   }
   return b;

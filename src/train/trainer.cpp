@@ -280,7 +280,10 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
           "images are " + std::to_string(data.images.size(3)) + "x" + std::to_string(data.images.size(2)) + ", not square",
           "set data.image_size to crop them square");
   info("data: " + data.description);
-  DataShape shape{data.images.size(1), data.images.size(2), data.num_classes};
+  DataShape shape{data.images.size(1), cfg.get_int("data.crop") > 0 ? cfg.get_int("data.crop") : data.images.size(2),
+                  data.num_classes};
+  shape.target_channels = data.targets.defined() ? data.targets.size(1) : 0;
+  shape.paired = data.paired;
   auto model = create_model(cfg, shape);
   if (model->needs_labels())
     require(data.has_labels(), "model '" + model->name() + "' needs class labels but " + data.description + " has none",
@@ -296,6 +299,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   lo.prefetch = resolve_prefetch(cfg.get_int("data.prefetch"), device);
   lo.device = device;
   lo.channels_last = cfg.get_bool("perf.channels_last");
+  lo.crop = cfg.get_int("data.crop");
+  lo.flip = cfg.get_bool("data.flip");
   Loader loader(data, lo);
 
   TrainState st;

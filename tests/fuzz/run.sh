@@ -13,7 +13,7 @@ CORE_BUILD=${2:-build}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-targets=(idx cifar image toml checkpoint folder)
+targets=(idx cifar image toml checkpoint folder pairs)
 
 engine=mutate
 probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }'

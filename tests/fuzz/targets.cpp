@@ -1,7 +1,8 @@
 // The fuzz targets (see targets.h): IDX (raw and gzipped), CIFAR-10 binary,
 // images through stb (PNG, JPEG, BMP), TOML configs, checkpoints (the whole
 // file, and payloads behind a valid header so the archive reader and the
-// restore checks are reached past the checksum) and image-folder layouts.
+// restore checks are reached past the checksum), image-folder layouts and
+// image-pair layouts (data.pair).
 // Seeds are generated here, so the harness needs no files.
 #include "targets.h"
 
@@ -27,6 +28,8 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
+#include "duel/data/loader.h"
+#include "duel/data/pairs.h"
 #include "duel/io/image.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
@@ -372,6 +375,110 @@ std::vector<std::string> seeds_folder() {
   };
 }
 
+// --- image-pair layouts (data.pair) ---------------------------------------------
+//
+// The input is a script that builds folders A and B, then one of the pair
+// readers parses them: load_paired_folders (A/B matched by name),
+// load_side_by_side (A|B halves of A's images) or load_unpaired_folders,
+// followed by check_pairs and, when they pass, one loader batch with the
+// crop and flip the input picks. Byte 0: reader (% 3), data.image_size,
+// data.channels; byte 1: data.crop, data.flip, BA order. Then records of
+// an op byte, a folder byte (A or B, top level, sub/, train/ or test/) and
+// a name byte:
+//   op 0: file with raw bytes (u16 len)   op 2: generated image w, h, c
+//   op 1: a copy of built-in seed image k op 3: empty file
+//   op 4: remove the entry                op 5: folder named like an image
+
+std::string run_pairs(const uint8_t* data, size_t size) {
+  const std::string root = scratch_dir() + "/pairs";
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  fs::create_directories(root + "/A");
+  fs::create_directories(root + "/B");
+  Reader r{data, size};
+  const int64_t sizes[] = {0, 4, 6, 8, 9};
+  const uint8_t opt = r.byte(), aug = r.byte();
+  const int reader = opt % 3;
+  const int64_t image_size = sizes[(opt / 3) % 5], channels = (opt / 15) % 3 == 2 ? 3 : (opt / 15) % 3;
+  const int64_t crop = aug % 8;
+  const bool flip = (aug / 8) % 2, b_first = (aug / 16) % 2;
+  const char* subdirs[] = {"", "sub", "train", "test"};
+  const char* names[] = {"a.png", "a.jpg", "b.png", "b.bmp", "c.PNG", "d.jpeg", "e.txt", ".f.png"};
+  for (int records = 0; r.more() && records < 32; ++records) {
+    const uint8_t op = r.byte() % 6, where = r.byte();
+    fs::path dir = fs::path(root) / (where % 2 ? "B" : "A") / subdirs[(where / 2) % 4];
+    fs::create_directories(dir, ec);
+    const fs::path file = dir / names[r.byte() % 8];
+    switch (op) {
+      case 0: {
+        size_t len = size_t(r.byte()) | (size_t(r.byte()) << 8);
+        len = std::min(len, r.n - r.i);
+        put_file(file, r.p + r.i, len);
+        r.i += len;
+        break;
+      }
+      case 1: {
+        const auto& img = image_seeds()[r.byte() % image_seeds().size()];
+        put_file(file, img.data(), img.size());
+        break;
+      }
+      case 2: {
+        const int w = 1 + r.byte() % 12, h = 1 + r.byte() % 12, c = 1 + r.byte() % 4;
+        const std::string img = encode_image(r.byte() % 2 ? "bmp" : "png", w, h, c);
+        put_file(file, img.data(), img.size());
+        break;
+      }
+      case 3: put_file(file, "", 0); break;
+      case 4: fs::remove_all(file, ec); break;
+      case 5: fs::create_directories(file, ec); break;
+    }
+  }
+  return refused([&] {
+    const std::string a = root + "/A", b = root + "/B";
+    ImageSet s = reader == 0   ? load_paired_folders(a, b, image_size, channels)
+                 : reader == 1 ? load_side_by_side(a, b_first, image_size, channels)
+                               : load_unpaired_folders(a, b, image_size, channels);
+    check_pairs(s, crop);
+    LoaderOptions o;
+    o.batch_size = 1;
+    o.prefetch = 0;
+    o.crop = crop;
+    o.flip = flip;
+    Loader loader(s, o);
+    Batch batch = loader.next();
+    const int64_t side = crop > 0 ? crop : s.images.size(2);
+    if (batch.images.size(2) != side || batch.targets.size(2) != side || batch.targets.size(3) != side)
+      throw std::logic_error("loader batch of the wrong size");
+  });
+}
+
+std::vector<std::string> seeds_pairs() {
+  // Generated images: op 2, folder, name, w-1, h-1, c-1, format.
+  using Record = std::vector<uint8_t>;
+  auto gen = [](uint8_t where, uint8_t name, uint8_t w, uint8_t h, uint8_t c) {
+    return Record{2, where, name, uint8_t(w - 1), uint8_t(h - 1), uint8_t(c - 1), 0};
+  };
+  auto script = [](uint8_t opt, uint8_t aug, const std::vector<Record>& records) {
+    std::string s{char(opt), char(aug)};
+    for (auto& rec : records)
+      for (uint8_t b : rec) s.push_back(char(b));
+    return s;
+  };
+  return {
+      // paired folders: a and b.png/b.bmp in A and B, 6x6, crop 4, flip
+      script(0, 4 + 8, {gen(0, 0, 6, 6, 1), gen(1, 0, 6, 6, 3), gen(0, 2, 6, 6, 1), gen(1, 3, 6, 6, 3)}),
+      // paired folders with a B image missing, and with train/ and test/ subfolders
+      script(0, 0, {gen(0, 0, 6, 6, 1), gen(1, 0, 6, 6, 1), gen(0, 2, 6, 6, 1)}),
+      script(3, 0, {gen(4, 0, 5, 7, 3), gen(5, 0, 5, 7, 3), gen(6, 2, 5, 7, 3), gen(7, 2, 5, 7, 3)}),
+      // side by side: 8x4 images (4x4 halves), an odd width, BA order with a crop
+      script(1, 0, {gen(0, 0, 8, 4, 3), gen(0, 2, 8, 4, 3)}),
+      script(1, 0, {gen(0, 0, 8, 4, 3), gen(0, 2, 7, 4, 3)}),
+      script(1 + 3, 16 + 8 + 3, {gen(0, 0, 12, 6, 1), gen(2, 2, 12, 6, 1)}),
+      // unpaired folders of different counts and sizes, resized to 8
+      script(2 + 9, 5, {gen(0, 0, 6, 6, 1), gen(1, 0, 9, 9, 3), gen(1, 2, 9, 9, 3), Record{1, 1, 4, 6}}),
+  };
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -383,6 +490,8 @@ const std::vector<Target>& targets() {
       {"checkpoint", "checkpoints (Checkpoint::decode, restore into a model, one step)", run_checkpoint,
        seeds_checkpoint},
       {"folder", "image-folder layouts (load_image_folder)", run_folder, seeds_folder},
+      {"pairs", "image-pair layouts (load_paired_folders, load_side_by_side, load_unpaired_folders, loader crops)",
+       run_pairs, seeds_pairs},
   };
   return all;
 }

@@ -5,6 +5,7 @@
 #pragma once
 #include <torch/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,11 +48,26 @@ ImageSet load_cifar10(const std::string& dir, const std::string& split);
 // requires every image to have it.
 ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels);
 
+// The two halves of load_image_folder, for readers of other layouts (image
+// pairs, src/data/pairs.cpp). list_image_files: the PNG/JPEG/BMP files under
+// dir and its subfolders, sorted. read_image_files: decodes them in order to
+// uint8 [N, C, size, size] as load_image_folder does (channels 0: the first
+// image decides). `split`, when given, turns each decoded [1, C, h, w] into
+// [k, C, h', w'] before the resize (k images per file, e.g. the halves of a
+// side-by-side pair); size 0 then requires every piece to have one size.
+using ImageSplitter = std::function<torch::Tensor(const torch::Tensor& image, const std::string& path)>;
+std::vector<std::string> list_image_files(const std::string& dir);
+torch::Tensor read_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels,
+                               const ImageSplitter& split = {});
+
 // The dataset a config names (data.dataset, data.path, data.split,
 // data.image_size, data.channels, data.limit), resized/converted as asked.
 ImageSet open_dataset(const Config& cfg);
 // Same with an explicit split (used by evaluation for the held-out split).
+// With data.pair set it returns A and B images (src/data/pairs.cpp).
 ImageSet open_dataset(const Config& cfg, const std::string& split);
+// open_dataset ignoring data.pair: the one image set data.dataset names.
+ImageSet open_single_dataset(const Config& cfg, const std::string& split);
 
 // Default location of the built-in datasets.
 std::string default_dataset_path(const std::string& name);

@@ -5,7 +5,9 @@
 // The order of epoch e is a permutation drawn from seed + e alone, so the
 // position (epoch, batch_index) is the loader's whole state: checkpoints save
 // it and a resumed loader continues with exactly the batches it would have
-// produced. Prefetching never changes what is produced, only when.
+// produced. Prefetching never changes what is produced, only when. The other
+// random choices of a batch (the B images of unpaired data, crop windows and
+// flips) are drawn from (seed, epoch, batch) alone for the same reason.
 #pragma once
 #include <torch/types.h>
 
@@ -35,6 +37,11 @@ struct LoaderOptions {
   uint64_t seed = 1;
   int64_t prefetch = 2;  // batches prepared ahead; 0 = synchronous
   bool channels_last = false;  // hand out images in NHWC memory layout
+  // Augmentation (data.crop, data.flip): a random crop x crop window (0: off)
+  // and a random horizontal flip of each image, the same for an A image and
+  // its B image when the data is paired, drawn independently when unpaired.
+  int64_t crop = 0;
+  bool flip = false;
   torch::Device device = torch::kCPU;
 };
 
