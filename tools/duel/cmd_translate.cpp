@@ -134,7 +134,7 @@ Action add_translate(CLI::App& app) {
     require(a->size == 0 || a->size % multiple == 0,
             "--size " + std::to_string(a->size) + " is not a multiple of " + std::to_string(multiple) + ", which model '" +
                 ck.model_name() + "' needs",
-            "use --size " + std::to_string(std::max(multiple, a->size / multiple * multiple)));
+            "use --size " + std::to_string(std::max<int64_t>(multiple, (a->size + multiple / 2) / multiple * multiple)));
 
     // Decode and check every input before anything is written.
     const auto files = list_inputs(a->in);
@@ -151,7 +151,7 @@ Action add_translate(CLI::App& app) {
               "image '" + path.string() + "' is " + std::to_string(w) + "x" + std::to_string(h) + ": model '" +
                   ck.model_name() + "' needs sides that are multiples of " + std::to_string(multiple),
               "pass --size S with S a multiple of " + std::to_string(multiple) + " (e.g. --size " +
-                  std::to_string(std::max(multiple, std::max(h, w) / multiple * multiple)) + ") to resize every input");
+                  std::to_string(std::max<int64_t>(multiple, (std::max(h, w) + multiple / 2) / multiple * multiple)) + ") to resize every input");
       const fs::path rel = from_folder ? path.lexically_relative(a->in) : path.filename();
       item.out = fs::path(a->out) / fs::path(rel).replace_extension(".png");
       require(outs.insert(item.out).second,
