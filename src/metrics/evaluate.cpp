@@ -97,12 +97,6 @@ nlohmann::json identity_json(const FeatureIdentity& id) {
           {"input_size", id.input_size}};
 }
 
-std::string step_file(int64_t step) {
-  std::ostringstream o;
-  o << "step-" << std::setw(6) << std::setfill('0') << step << ".json";
-  return o.str();
-}
-
 FeatureSet make_set(torch::Tensor images, torch::Tensor labels, FeatureExtractor& net, const EvalOptions& o,
                     std::string description) {
   FeatureSet s;
@@ -118,6 +112,12 @@ FeatureSet make_set(torch::Tensor images, torch::Tensor labels, FeatureExtractor
 torch::Tensor quantise(const torch::Tensor& images) {
   // [-1, 1] float -> uint8, as write_image rounds it
   return images.detach().to(torch::kCPU, torch::kFloat32).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8);
+}
+
+std::string step_file(int64_t step) {
+  std::ostringstream o;
+  o << "step-" << std::setw(6) << std::setfill('0') << step << ".json";
+  return o.str();
 }
 
 std::string run_dir_of_checkpoint(const std::string& checkpoint_path) {
@@ -326,16 +326,22 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   for (auto& [k, v] : rep.seconds) secs[k] = v;
   j["seconds"] = secs;
   rep.json = j.dump(2) + "\n";
-  rep.json_path = !req.out_json.empty()
-                      ? req.out_json
-                      : (fs::path(run_dir_of_checkpoint(req.checkpoint)) / "eval" / step_file(rep.step)).string();
-  auto parent = fs::path(rep.json_path).parent_path();
+  rep.json_path = write_eval_json(req.checkpoint, rep.step, req.out_json, rep.json);
+  return rep;
+}
+
+std::string write_eval_json(const std::string& checkpoint, int64_t step, const std::string& out_json,
+                            const std::string& json) {
+  const std::string path = !out_json.empty()
+                               ? out_json
+                               : (fs::path(run_dir_of_checkpoint(checkpoint)) / "eval" / step_file(step)).string();
+  auto parent = fs::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);
-  require(parent.empty() || fs::is_directory(parent), "cannot create the folder of '" + rep.json_path + "'",
+  require(parent.empty() || fs::is_directory(parent), "cannot create the folder of '" + path + "'",
           "pass --out with a writable path");
-  write_file_atomic(rep.json_path, rep.json);
-  return rep;
+  write_file_atomic(path, json);
+  return path;
 }
 
 // --- TrainingEvaluator ----------------------------------------------------------

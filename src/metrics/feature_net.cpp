@@ -147,7 +147,10 @@ std::string str(const c10::IValue& v) { return v.toStringRef(); }
 
 class DuelFeatureExtractor : public FeatureExtractor {
  public:
-  DuelFeatureExtractor(FeatureNet net, FeatureIdentity id) : net_(std::move(net)), id_(std::move(id)) { net_->eval(); }
+  DuelFeatureExtractor(FeatureNet net, FeatureIdentity id) : net_(std::move(net)), id_(std::move(id)) {
+    net_->eval();
+    for (auto& p : net_->parameters()) p.set_requires_grad(false);  // a fixed measuring instrument
+  }
   const FeatureIdentity& identity() const override { return id_; }
 
  protected:
@@ -176,6 +179,7 @@ class TorchScriptExtractor : public FeatureExtractor {
  public:
   TorchScriptExtractor(torch::jit::Module module, FeatureIdentity id) : module_(std::move(module)), id_(std::move(id)) {
     module_.eval();
+    for (auto p : module_.parameters()) p.set_requires_grad(false);
   }
   const FeatureIdentity& identity() const override { return id_; }
   void probe() {

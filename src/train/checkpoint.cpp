@@ -179,6 +179,8 @@ std::string Checkpoint::encode(GanModel& model, const Config& cfg, const TrainSt
   root.write("shape_channels", c10::IValue(st.shape.channels));
   root.write("shape_size", c10::IValue(st.shape.size));
   root.write("shape_classes", c10::IValue(st.shape.num_classes));
+  root.write("shape_target_channels", c10::IValue(st.shape.target_channels));
+  root.write("shape_paired", c10::IValue(int64_t(st.shape.paired)));
   root.write("rollbacks", c10::IValue(st.rollbacks));
   root.write("lr_scale", c10::IValue(st.lr_scale));
   root.write("fixed_noise", st.fixed_noise.to(torch::kCPU));
@@ -268,8 +270,13 @@ Checkpoint Checkpoint::decode(const std::string& data, const std::string& path, 
     st.shape.channels = read_int(a, "shape_channels", path, 1, 4);
     st.shape.size = read_int(a, "shape_size", path, 1, 4096);
     st.shape.num_classes = read_int(a, "shape_classes", path, 0, 1000000);
-    // Written since rollbacks exist; older files have neither.
     c10::IValue v;
+    // Written since image-to-image models exist; older files have no B images.
+    if (a.try_read("shape_target_channels", v)) {
+      st.shape.target_channels = read_int(a, "shape_target_channels", path, 0, 4);
+      st.shape.paired = read_int(a, "shape_paired", path, 0, 1) == 1;
+    }
+    // Written since rollbacks exist; older files have neither.
     if (a.try_read("rollbacks", v)) st.rollbacks = read_int(a, "rollbacks", path, 0, kMaxCount);
     if (a.try_read("lr_scale", v)) {
       if (!v.isDouble() || !(v.toDouble() > 0.0 && v.toDouble() <= 1.0))

@@ -19,6 +19,9 @@ const bool keys_registered = [] {
   register_key({"optim.schedule", ConfigType::String, std::string("constant"),
                 "learning-rate schedule of every optimizer: constant, linear (to 0 at the end) or cosine",
                 {}, {}, {"constant", "linear", "cosine"}});
+  register_key({"optim.decay_start", ConfigType::Float, 0.0,
+                "fraction of the run before the linear/cosine decay begins (CycleGAN: 0.5, constant for the first half)",
+                0.0, 0.999, {}});
   register_key({"optim.warmup", ConfigType::Int, int64_t(0), "steps of linear learning-rate warm-up from 0", 0,
                 1.0e12, {}});
   return true;
@@ -53,7 +56,9 @@ void set_lr(torch::optim::OptimizerParamGroup& group, double lr) { access_lr(gro
 
 LrSchedule::LrSchedule(const Config& cfg,
                        const std::vector<std::pair<std::string, torch::optim::Optimizer*>>& optimizers)
-    : kind_(cfg.get_string("optim.schedule")), warmup_(cfg.get_int("optim.warmup")) {
+    : kind_(cfg.get_string("optim.schedule")),
+      warmup_(cfg.get_int("optim.warmup")),
+      decay_start_(cfg.get_float("optim.decay_start")) {
   for (auto& [name, opt] : optimizers)
     for (size_t i = 0; i < opt->param_groups().size(); ++i)
       groups_.push_back({name, opt, i, get_lr(opt->param_groups()[i])});
@@ -61,7 +66,9 @@ LrSchedule::LrSchedule(const Config& cfg,
 
 double LrSchedule::factor(int64_t step, int64_t total) const {
   double w = warmup_ > 0 ? std::min(1.0, double(step + 1) / double(warmup_)) : 1.0;
-  const double t = total > 0 ? std::clamp(double(step) / double(total), 0.0, 1.0) : 0.0;
+  // Progress through the decay, which starts after decay_start of the run.
+  const double p = total > 0 ? std::clamp(double(step) / double(total), 0.0, 1.0) : 0.0;
+  const double t = std::max(0.0, p - decay_start_) / (1.0 - decay_start_);
   double s = 1.0;
   if (kind_ == "linear") s = 1.0 - t;
   else if (kind_ == "cosine") s = 0.5 * (1.0 + std::cos(M_PI * t));

@@ -41,6 +41,19 @@ std::atomic<bool>& stop_requested() {
 
 namespace {
 
+// The first n images (and B images) of the data, centre-cropped to size x size, in [-1, 1].
+Batch preview_batch(const ImageSet& data, int64_t size, int64_t n, torch::Device device) {
+  auto crop = [&](const torch::Tensor& x) {
+    const int64_t top = (x.size(2) - size) / 2, left = (x.size(3) - size) / 2;
+    return to_unit_range(x.slice(0, 0, n).narrow(2, top, size).narrow(3, left, size).contiguous()).to(device);
+  };
+  Batch b;
+  b.images = crop(data.images);
+  if (data.targets.defined()) b.targets = crop(data.targets);
+  if (data.labels.defined()) b.labels = data.labels.slice(0, 0, n).to(device);
+  return b;
+}
+
 std::string step_name(const std::string& prefix, int64_t step, const std::string& ext) {
   std::ostringstream o;
   o << prefix << std::setw(6) << std::setfill('0') << step << ext;
@@ -276,9 +289,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
 
   // 2. Data and model.
   ImageSet data = open_dataset(cfg);
-  require(data.images.size(2) == data.images.size(3),
+  require(data.images.size(2) == data.images.size(3) || cfg.get_int("data.crop") > 0,
           "images are " + std::to_string(data.images.size(3)) + "x" + std::to_string(data.images.size(2)) + ", not square",
-          "set data.image_size to crop them square");
+          "set data.image_size to crop them square, or data.crop to train on random square crops");
   info("data: " + data.description);
   DataShape shape{data.images.size(1), cfg.get_int("data.crop") > 0 ? cfg.get_int("data.crop") : data.images.size(2),
                   data.num_classes};
@@ -302,6 +315,15 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   lo.crop = cfg.get_int("data.crop");
   lo.flip = cfg.get_bool("data.flip");
   Loader loader(data, lo);
+  // Image-to-image models are previewed on the first images of the data,
+  // centre-cropped to the training size (no noise to fix).
+  Batch preview;
+  if (model->translates()) {
+    require(cfg.get_int("eval.every") == 0, "eval.every measures FID of generated samples, and " + model->name() +
+                                                " translates images instead",
+            "set eval.every = 0 and run duel eval on the checkpoint (PSNR/SSIM, translation accuracy)");
+    preview = preview_batch(data, shape.size, std::min<int64_t>(cfg.get_int("sample.grid"), 8), device);
+  }
 
   TrainState st;
   st.shape = shape;
@@ -362,12 +384,19 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
 
   // Mode-collapse signal through the dataset's feature network (src/train/collapse.cpp).
   std::string no_probe;
-  auto probe = CollapseProbe::create(cfg, data, &no_probe);
+  std::unique_ptr<CollapseProbe> probe;
+  if (!model->translates()) probe = CollapseProbe::create(cfg, data, &no_probe);
   if (probe) info("collapse probe: " + probe->network());
   int64_t probed_step = -1;
   auto save_grid = [&](const std::string& name) {
-    auto images = model->sample({st.fixed_noise, st.fixed_labels});
     const std::string path = (fs::path(dir) / "samples" / name).string();
+    if (model->translates()) {  // one example per row: input | output | target ...
+      auto cols = model->preview(preview);                                         // k x [n, C, H, W]
+      auto grid = torch::stack(cols, 1).flatten(0, 1);                              // [n * k, C, H, W]
+      write_png(path, make_grid(grid.to(torch::kCPU), int64_t(cols.size())));
+      return path;
+    }
+    auto images = model->sample({st.fixed_noise, st.fixed_labels});
     write_png(path, make_grid(images, int64_t(std::ceil(std::sqrt(double(images.size(0)))))));
     if (warnings_on && images.size(0) >= 2) {
       double ratio = mean_pairwise_distance(images.to(torch::kCPU)) / real_diversity;

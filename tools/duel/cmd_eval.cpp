@@ -1,5 +1,6 @@
 // `duel eval`: score a checkpoint's generator against the real data and print
-// every figure beside its real-vs-real floor.
+// every figure beside its real-vs-real floor; image-to-image checkpoints are
+// scored by their translations instead (src/metrics/translation_eval.cpp).
 //
 //   duel eval --checkpoint runs/x/checkpoints/latest.duel [--n 10000] [--features NET]
 //             [--save-features DIR] [--out FILE.json]
@@ -13,6 +14,7 @@
 #include "commands.h"
 #include "duel/core/error.h"
 #include "duel/metrics/evaluate.h"
+#include "duel/metrics/translation_eval.h"
 
 namespace duel::cli {
 namespace {
@@ -21,6 +23,8 @@ struct EvalArgs {
   EvalRequest req;
   int threads = 0;
   bool no_floor = false;
+  std::string split = "test";
+  bool n_set = false;
 };
 
 std::string num(double v, int prec = 4) {
@@ -73,14 +77,39 @@ void print_table(const EvalReport& r) {
   std::printf("wrote %s\n", r.json_path.c_str());
 }
 
+void print_translation(const TranslationReport& r) {
+  std::printf("\n%s step %lld: translated %lld images of %s\n", r.model.c_str(), (long long)r.step,
+              (long long)r.images, r.data.c_str());
+  if (r.output) {
+    std::printf("\n  %-12s %-10s %-10s %s\n", "", "L1", "PSNR dB", "SSIM");
+    auto line = [](const char* name, const PairedScores& s) {
+      std::printf("  %-12s %-10.4f %-10.2f %.4f\n", name, s.l1, s.psnr, s.ssim);
+    };
+    line("output", *r.output);
+    if (r.baseline) line(r.baseline_name.c_str(), *r.baseline);
+    std::printf("  (against the target; L1 in [0, 1] pixel units; outputs scored as 8-bit images)\n");
+  }
+  if (r.acc_ab) {
+    std::printf("\n  classifier (%s, hash %s) recognises:\n", r.features->path.c_str(), r.features->hash.c_str());
+    std::printf("    G_AB(A) as %-12s %.4f   (untranslated A: %.4f)\n", r.class_b.c_str(), *r.acc_ab, *r.base_acc_ab);
+    std::printf("    G_BA(B) as %-12s %.4f   (untranslated B: %.4f)\n", r.class_a.c_str(), *r.acc_ba, *r.base_acc_ba);
+  }
+  if (r.cycle_a) std::printf("\n  cycle L1: A -> B -> A %.4f, B -> A -> B %.4f\n", *r.cycle_a, *r.cycle_b);
+  std::printf("\ntime:");
+  for (size_t i = 0; i < r.seconds.size(); ++i)
+    std::printf("%s %s %.1f s", i ? "," : "", r.seconds[i].first.c_str(), r.seconds[i].second);
+  std::printf("\nwrote %s\n", r.json_path.c_str());
+}
+
 Action add_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   auto& o = a->req.options;
   auto* cmd = app.add_subcommand("eval", "score a checkpoint: FID, KID, IS, precision/recall, SWD, with the real floor");
   cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")
       ->required();
-  cmd->add_option("--n", o.n, "generated images, and real images per real set")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  cmd->add_option("--n", o.n, "generated images, and real images per real set (image-to-image models: images to translate, default all)")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)))
+      ->each([a](const std::string&) { a->n_set = true; });
   cmd->add_option("--features", a->req.features,
                   "feature network: a .duelfeat from `duel features train` or a TorchScript module "
                   "(default: features/<dataset>.duelfeat)");
@@ -98,8 +127,24 @@ Action add_eval(CLI::App& app) {
       ->check(CLI::Range(int64_t(1), int64_t(100000)));
   cmd->add_flag("--no-floor", a->no_floor, "skip the real-vs-real floor (faster)");
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--split", a->split, "image-to-image models: the split to translate and score")
+      ->check(CLI::IsMember({"train", "test", "all"}));
   return [a]() -> int {
     apply_threads(a->threads);
+    auto say = [](const std::string& s) {
+      std::printf("%s\n", s.c_str());
+      std::fflush(stdout);
+    };
+    if (checkpoint_translates(a->req.checkpoint)) {
+      TranslationEvalRequest t;
+      t.checkpoint = a->req.checkpoint;
+      t.features = a->req.features;
+      t.out_json = a->req.out_json;
+      t.split = a->split;
+      t.n = a->n_set ? a->req.options.n : 0;
+      print_translation(evaluate_translation(t, say));
+      return 0;
+    }
     a->req.options.floor = !a->no_floor;
     EvalReport r = evaluate_checkpoint(a->req, [](const std::string& s) {
       std::printf("%s\n", s.c_str());

@@ -105,6 +105,12 @@ EvalReport evaluate_checkpoint(const EvalRequest& request, const std::function<v
 
 // The run folder of a checkpoint: the parent of its checkpoints/ folder, else its own folder.
 std::string run_dir_of_checkpoint(const std::string& checkpoint_path);
+// "step-NNNNNN.json": the name of a step's file under <run>/eval/.
+std::string step_file(int64_t step);
+// Writes an evaluation's JSON atomically to out_json, or when that is empty
+// to <run>/eval/step-NNNNNN.json; returns the path.
+std::string write_eval_json(const std::string& checkpoint, int64_t step, const std::string& out_json,
+                            const std::string& json);
 
 // --- periodic evaluation while training (eval.every) ---------------------------
 

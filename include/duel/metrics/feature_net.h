@@ -82,6 +82,10 @@ class FeatureExtractor {
   // Channels and size are converted to what the network declares; duel's own
   // nets only accept their training size.
   Extracted extract(const torch::Tensor& images, int64_t batch = 500);
+  // x float [B, C, H, W] in [-1, 1] with the network's input channels and
+  // size -> features [B, D], differentiable in x (content losses such as
+  // SRGAN's; the network's own weights are not trained).
+  torch::Tensor differentiable_features(const torch::Tensor& x) { return forward_batch(x).features; }
 
  protected:
   // x float [B, C, H, W] in [-1, 1], already converted -> features, probs

@@ -2,10 +2,12 @@
 //
 //   optim.schedule = constant | linear | cosine
 //   optim.warmup   = steps of linear warm-up from 0 (all schedules)
+//   optim.decay_start = fraction f of the run before the decay begins
 //
 // The rate of optimizer group g at step t of T is base_g * w(t) * s(t), where
-// w ramps linearly to 1 over the warm-up and s is 1 (constant), 1 - t/T
-// (linear, to 0 at the end) or (1 + cos(pi t/T)) / 2 (cosine). base_g is the
+// w ramps linearly to 1 over the warm-up and, with u = max(0, t/T - f) / (1 - f),
+// s is 1 (constant), 1 - u (linear, to 0 at the end) or (1 + cos(pi u)) / 2
+// (cosine). base_g is the
 // rate the model built the optimizer with; scale_base() changes it (the
 // trainer halves it when it rolls back from a divergence).
 #pragma once
@@ -34,6 +36,7 @@ class LrSchedule {
  private:
   std::string kind_;
   int64_t warmup_ = 0;
+  double decay_start_ = 0.0;
   struct Group {
     std::string net;
     torch::optim::Optimizer* opt;

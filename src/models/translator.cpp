@@ -1,0 +1,60 @@
+#include "duel/models/translator.h"
+
+#include <algorithm>
+
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+
+namespace duel {
+namespace {
+// Keys of the PatchGAN discriminators pix2pix and cyclegan share.
+const bool keys_registered = [] {
+  register_key({"model.patch_layers", ConfigType::Int, int64_t(0),
+                "pix2pix/cyclegan: stride-2 layers of the PatchGAN discriminator (0: up to 3, as the size allows)", 0,
+                8, {}});
+  register_key({"model.patch_norm", ConfigType::String, std::string("batch"),
+                "pix2pix/cyclegan: normalisation in the PatchGAN discriminator", {}, {}, {"batch", "instance"}});
+  return true;
+}();
+}  // namespace
+
+torch::Tensor Translator::sample(const SampleRequest&) {
+  throw Error("model '" + name() + "' translates images and draws nothing from noise",
+              "use duel translate --checkpoint CKPT --in IMAGES --out DIR" +
+                  std::string(scale() > 1 ? " or duel upscale --checkpoint CKPT in.png out.png" : ""));
+}
+
+torch::Tensor Translator::make_noise(int64_t n, torch::Device device) const {
+  return torch::zeros({n, 1}, torch::TensorOptions().device(device));
+}
+
+torch::Tensor Translator::translate(const torch::Tensor& input, const std::string& direction) {
+  const auto dirs = directions();
+  if (std::find(dirs.begin(), dirs.end(), direction) == dirs.end()) {
+    std::string list;
+    for (const auto& d : dirs) list += (list.empty() ? "" : ", ") + d;
+    throw Error("model '" + name() + "' does not translate " + direction + "; it translates " + list,
+                "pass --direction " + dirs.front());
+  }
+  const int64_t c = input_channels(direction), m = size_multiple();
+  require(input.dim() == 4 && input.size(1) == c,
+          "model '" + name() + "' translates " + std::to_string(c) + "-channel images " + direction + ", got " +
+              (input.dim() == 4 ? std::to_string(input.size(1)) + "-channel ones" : "a tensor that is not [N, C, H, W]"),
+          "convert the images to " + std::string(c == 1 ? "grayscale" : "RGB"));
+  require(input.size(2) % m == 0 && input.size(3) % m == 0,
+          "model '" + name() + "' needs image sides that are multiples of " + std::to_string(m) + ", got " +
+              std::to_string(input.size(3)) + "x" + std::to_string(input.size(2)),
+          "resize the images (duel translate --size S)");
+  torch::NoGradGuard no_grad;
+  std::vector<std::pair<std::shared_ptr<torch::nn::Module>, bool>> modes;
+  for (auto& [n, net] : nets()) {
+    modes.emplace_back(net, net->is_training());
+    net->eval();
+  }
+  auto out = run_generator(direction, input);
+  for (auto& [net, was] : modes)
+    if (was) net->train();
+  return out;
+}
+
+}  // namespace duel
