@@ -210,6 +210,7 @@ ImageSet class_pairs(ImageSet set, int64_t class_a, int64_t class_b) {
   s.images = pick(class_a, "data.class_a");
   s.targets = pick(class_b, "data.class_b");
   s.paired = false;
+  s.class_names = set.class_names;  // names the domains (the images carry no labels)
   s.description = "unpaired classes of " + set.description + ": A = class " + class_text(set, class_a) + " (" +
                   std::to_string(s.size()) + " images), B = class " + class_text(set, class_b) + " (" +
                   std::to_string(s.targets.size(0)) + " images)";

@@ -29,7 +29,11 @@ Action add_info(CLI::App& app) {
     std::printf("data:        %s, %lld channel(s), %lldx%lld px, %lld classes\n", cfg.get_string("data.dataset").c_str(),
                 (long long)st.shape.channels, (long long)st.shape.size, (long long)st.shape.size,
                 (long long)st.shape.num_classes);
-    std::printf("latent_dim:  %lld\n", (long long)cfg.get_int("model.latent_dim"));
+    if (st.shape.target_channels > 0)
+      std::printf("B images:    %lld channel(s), %s (data.pair = %s)\n", (long long)st.shape.target_channels,
+                  st.shape.paired ? "paired" : "unpaired", cfg.get_string("data.pair").c_str());
+    else
+      std::printf("latent_dim:  %lld\n", (long long)cfg.get_int("model.latent_dim"));
     for (auto& [name, net] : model->nets())
       std::printf("net %-8s %lld parameters, weights digest %08x\n", name.c_str(),
                   (long long)model->parameter_count(name), weights_digest(*net));
