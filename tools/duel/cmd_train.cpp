@@ -24,7 +24,7 @@ void on_signal(int sig) {
 }
 
 struct TrainArgs {
-  std::string config, out, resume, device;
+  std::string config, out, resume, device, features;
   std::vector<std::string> sets;
   int threads = 0;
   bool force = false, list_models = false, list_keys = false;
@@ -50,6 +50,10 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--set", a->sets, "override a key: --set train.steps=100 (repeatable)")->take_all();
   cmd->add_option("--device", a->device, "cpu or cuda (same as --set run.device=...)")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--features", a->features,
+                  "feature network of srgan's content loss: .duelfeat or TorchScript (e.g. a VGG export); "
+                  "same as --set model.sr_features=...")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--resume", a->resume, "continue the run in this folder from its newest good checkpoint");
   cmd->add_flag("--force", a->force, "overwrite an existing run in --out");
   cmd->add_flag("--list-models", a->list_models, "list registered models and exit");
@@ -82,11 +86,14 @@ Action add_train(CLI::App& app) {
       req.run_dir = a->resume;
       req.overrides = a->sets;
       if (!a->device.empty()) req.overrides.push_back("run.device=" + a->device);
+      require(a->features.empty(), "--features cannot change a resumed run's feature network",
+              "start a new run with --features");
     } else {
       require(!a->out.empty(), "duel train needs --out (the run folder)", "for example --out runs/dcgan");
       if (!a->config.empty()) req.config = Config::from_file(a->config);
       for (auto& s : a->sets) req.config.set_from_string(s);
       if (!a->device.empty()) req.config.set("run.device", a->device);
+      if (!a->features.empty()) req.config.set("model.sr_features", a->features);
       req.run_dir = a->out;
       req.force = a->force;
     }
