@@ -324,6 +324,14 @@ void register_key(const KeySpec& spec) {
   registry()[spec.key] = spec;
 }
 
+void register_int_key(const std::string& key, int64_t def, double lo, double hi, const std::string& help) {
+  register_key({key, ConfigType::Int, def, help, lo, hi, {}});
+}
+
+void register_float_key(const std::string& key, double def, double lo, double hi, const std::string& help) {
+  register_key({key, ConfigType::Float, def, help, lo, hi, {}});
+}
+
 std::vector<KeySpec> schema() {
   std::lock_guard<std::mutex> lock(registry_mutex());
   std::vector<KeySpec> out;

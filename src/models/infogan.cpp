@@ -116,12 +116,8 @@ InfoTerms info_terms(const torch::Tensor& q_out, const torch::Tensor& code_in, c
 namespace {
 
 const bool keys_registered = [] {
-  auto I = [](std::string k, int64_t d, double lo, double hi, std::string help) {
-    register_key({std::move(k), ConfigType::Int, d, std::move(help), lo, hi, {}});
-  };
-  auto F = [](std::string k, double d, double lo, double hi, std::string help) {
-    register_key({std::move(k), ConfigType::Float, d, std::move(help), lo, hi, {}});
-  };
+  const auto I = register_int_key;
+  const auto F = register_float_key;
   I("model.info_cat_codes", 1, 0, 16, "infogan: number of categorical latent codes (c1, c2, ... come first)");
   I("model.info_cat_dim", 10, 2, 1000, "infogan: values of each categorical code (one-hot in G's input)");
   I("model.info_cont_codes", 2, 0, 64, "infogan: number of continuous latent codes ~ U(-1, 1), named after the categorical ones");

@@ -30,12 +30,8 @@ namespace duel {
 namespace {
 
 const bool keys_registered = [] {
-  auto I = [](std::string k, int64_t d, double lo, double hi, std::string help) {
-    register_key({std::move(k), ConfigType::Int, d, std::move(help), lo, hi, {}});
-  };
-  auto F = [](std::string k, double d, double lo, double hi, std::string help) {
-    register_key({std::move(k), ConfigType::Float, d, std::move(help), lo, hi, {}});
-  };
+  const auto I = register_int_key;
+  const auto F = register_float_key;
   I("model.sr_scale", 4, 2, 8, "srgan/srresnet: upscaling factor, 2 or 4 (the input is HR averaged over scale x scale blocks)");
   I("model.sr_blocks", 16, 1, 64, "srgan/srresnet: residual blocks of the SRResNet generator");
   I("model.sr_d_stages", 3, 1, 6, "srgan: stages of the discriminator (each: conv, stride-2 conv)");

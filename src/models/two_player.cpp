@@ -14,9 +14,7 @@ namespace duel {
 namespace {
 
 const bool keys_registered = [] {
-  auto F = [](std::string k, double d, double lo, double hi, std::string help) {
-    register_key({std::move(k), ConfigType::Float, d, std::move(help), lo, hi, {}});
-  };
+  const auto F = register_float_key;
   F("train.gp_weight", 0.0, 0.0, 1.0e4, "WGAN-GP gradient penalty weight lambda (0: off; 10 in the paper)");
   F("train.r1_weight", 0.0, 0.0, 1.0e4, "R1 penalty weight gamma on real images (0: off)");
   F("train.weight_clip", 0.0, 0.0, 100.0, "clip D's weights to [-c, c] after each D update (WGAN; 0: off)");

@@ -3,7 +3,6 @@
 # duel sample's --class / --interpolate / --traverse work or refuse clearly.
 source "$(dirname "$0")/lib.sh"
 common=("${TINY[@]}" --set train.checkpoint_every=0 --set train.sample_every=0)
-digests() { "$DUEL" info "$1" | grep -E "^net |^step"; }
 declare -A extra=(
   [cgan]="--set model.name=cgan"
   [wgan]="--set model.name=wgan"
@@ -17,14 +16,7 @@ for name in "${!extra[@]}"; do
   "$DUEL" train --out "$WORK/$name-a" "${common[@]}" "${x[@]}" --set train.steps=8 --set train.checkpoint_every=4 \
     >"$WORK/$name.log" 2>&1 || { fail "$name: training failed"; tail -3 "$WORK/$name.log" >&2; continue; }
   [ -s "$WORK/$name-a/samples/final.png" ] || fail "$name: no final grid"
-  # A copy cut back to its step-4 checkpoint (as if killed there) resumes to the same weights.
-  cp -r "$WORK/$name-a" "$WORK/$name-b"
-  rm "$WORK/$name-b/checkpoints/latest.duel" "$WORK/$name-b/checkpoints/step-000008.duel"
-  out=$("$DUEL" train --resume "$WORK/$name-b" --threads 1 2>&1) || fail "$name: resume: $out"
-  grep -q "at step 4" <<<"$out" || fail "$name: did not resume at step 4"
-  cmp -s <(digests "$WORK/$name-a/checkpoints/latest.duel") <(digests "$WORK/$name-b/checkpoints/latest.duel") ||
-    fail "$name: resumed weights differ from the straight run"
-  cmp -s "$WORK/$name-a/samples/final.png" "$WORK/$name-b/samples/final.png" || fail "$name: resumed final grid differs"
+  resume_matches "$name" "$WORK/$name-a"
 done
 # The Wasserstein models log the critic's estimate; the registered defaults reach config.toml.
 head -1 "$WORK/wgan-gp-a/metrics.csv" | grep -q "w_estimate" || fail "wgan-gp logs no w_estimate"

@@ -5,7 +5,6 @@
 # would change D's updates), are scored by
 # duel eval, refuse duel sample, and refuse data they cannot use.
 source "$(dirname "$0")/lib.sh"
-digests() { "$DUEL" info "$1" | grep -E "^net |^step"; }
 # A and B: the fixture's RGB images under the same names (pairs of equal images).
 rgb="$FIXTURES/folder-rgb"
 mkdir -p "$WORK/A/train" "$WORK/B/train"
@@ -31,13 +30,7 @@ for name in "${!extra[@]}"; do
     { fail "$name: training failed"; tail -3 "$WORK/$name.log" >&2; continue; }
   grep -q "3x64x64" "$WORK/$name.log" || fail "$name: data not RGB at 64 px: $(grep '^data' "$WORK/$name.log")"
   [ -s "$WORK/$name-a/samples/final.png" ] || fail "$name: no preview grid"
-  cp -r "$WORK/$name-a" "$WORK/$name-b"
-  rm "$WORK/$name-b/checkpoints/latest.duel" "$WORK/$name-b/checkpoints/step-000008.duel"
-  out=$("$DUEL" train --resume "$WORK/$name-b" --threads 1 2>&1) || fail "$name: resume: $out"
-  grep -q "at step 4" <<<"$out" || fail "$name: did not resume at step 4"
-  cmp -s <(digests "$WORK/$name-a/checkpoints/latest.duel") <(digests "$WORK/$name-b/checkpoints/latest.duel") ||
-    fail "$name: resumed weights differ from the straight run"
-  cmp -s "$WORK/$name-a/samples/final.png" "$WORK/$name-b/samples/final.png" || fail "$name: resumed grid differs"
+  resume_matches "$name" "$WORK/$name-a"
   ck="$WORK/$name-a/checkpoints/latest.duel"
   expect_exit 2 "draws nothing from noise" -- "$DUEL" sample -k "$ck" --out "$WORK/x.png"
   out=$("$DUEL" eval -k "$ck" --threads 1 2>&1) || fail "$name: eval failed: $out"

@@ -16,4 +16,17 @@ expect_exit() {
 # Tiny fast training settings on the generated IDX fixture.
 TINY=(--set data.dataset=mnist --set "data.path=$FIXTURES/idx" --set train.batch_size=16 --set model.g_width=8
       --set model.d_width=8 --set model.latent_dim=8 --set sample.grid=16 --set train.log_every=2 --threads 1)
+# resume_matches NAME RUN_A: a copy of RUN_A (8 steps, checkpoints every 4) cut back to its
+# step-4 checkpoint, as if killed there, must resume to the same weights and final grid.
+resume_matches() {
+  local name=$1 a=$2 b=$2-resumed out
+  cp -r "$a" "$b"
+  rm "$b/checkpoints/latest.duel" "$b/checkpoints/step-000008.duel"
+  out=$("$DUEL" train --resume "$b" --threads 1 2>&1) || fail "$name: resume: $out"
+  grep -q "at step 4" <<<"$out" || fail "$name: did not resume at step 4"
+  cmp -s <("$DUEL" info "$a/checkpoints/latest.duel" | grep -E "^net |^step") \
+         <("$DUEL" info "$b/checkpoints/latest.duel" | grep -E "^net |^step") ||
+    fail "$name: resumed weights differ from the straight run"
+  cmp -s "$a/samples/final.png" "$b/samples/final.png" || fail "$name: resumed final grid differs"
+}
 finish() { if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi; echo "ok"; exit 0; }

@@ -33,6 +33,9 @@ struct KeySpec {
 
 // Adds a key to the global schema. Re-registering an identical key is allowed.
 void register_key(const KeySpec& spec);
+// Shorthands for numeric keys with an inclusive range [lo, hi].
+void register_int_key(const std::string& key, int64_t def, double lo, double hi, const std::string& help);
+void register_float_key(const std::string& key, double def, double lo, double hi, const std::string& help);
 // All keys, sorted by name.
 std::vector<KeySpec> schema();
 const KeySpec* find_key(const std::string& key);
