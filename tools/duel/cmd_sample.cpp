@@ -34,16 +34,6 @@ struct SampleArgs {
   bool interpolate = false;
   int threads = 0;
 };
-
-void check_out_path(const std::string& path, const std::string& flag, const std::string& ext) {
-  auto e = fs::path(path).extension().string();
-  for (auto& ch : e) ch = char(std::tolower(ch));
-  require(e == ext, flag + " '" + path + "' must end in " + ext, "for example " + flag + " samples" + ext);
-  auto parent = fs::path(path).parent_path();
-  require(parent.empty() || fs::is_directory(parent), "the folder of " + flag + " '" + path + "' does not exist",
-          "create it first");
-}
-
 }  // namespace
 
 std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg) {
@@ -84,10 +74,10 @@ Action add_sample(CLI::App& app) {
     }
     require(!a->out.empty() || !a->each.empty(), "duel sample needs --out grid.png or --each DIR",
             "for example --out samples.png");
-    if (!a->out.empty()) check_out_path(a->out, "--out", ".png");
+    if (!a->out.empty()) check_output_file(a->out, "--out", ".png", "samples.png");
     if (!a->gif.empty()) {
       require(a->interpolate, "--gif needs --interpolate", "add --interpolate");
-      check_out_path(a->gif, "--gif", ".gif");
+      check_output_file(a->gif, "--gif", ".gif", "path.gif");
     }
     apply_threads(a->threads);
     Checkpoint ck = Checkpoint::read(a->checkpoint);

@@ -46,14 +46,6 @@ struct ScoreArgs {
   int threads = 0;
 };
 
-void check_out_path(const std::string& path, const std::string& flag, const std::string& ext) {
-  auto e = fs::path(path).extension().string();
-  for (auto& ch : e) ch = char(std::tolower(ch));
-  require(e == ext, flag + " '" + path + "' must end in " + ext, "for example " + flag + " scores" + ext);
-  auto parent = fs::path(path).parent_path();
-  require(parent.empty() || fs::is_directory(parent), "the folder of " + flag + " '" + path + "' does not exist",
-          "create it first");
-}
 
 std::string fmt(double v, const char* f = "%.9g") {
   char b[64];
@@ -108,10 +100,10 @@ Action add_score(CLI::App& app) {
   cmd->add_option("--batch", a->batch, "images scored per forward pass")->check(CLI::Range(int64_t(1), int64_t(65536)));
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
-    check_out_path(a->out, "--out", ".csv");
+    check_output_file(a->out, "--out", ".csv", "scores.csv");
     if (a->summary.empty()) a->summary = fs::path(a->out).replace_extension(".json").string();
-    check_out_path(a->summary, "--summary", ".json");
-    if (!a->recon_grid.empty()) check_out_path(a->recon_grid, "--recon-grid", ".png");
+    check_output_file(a->summary, "--summary", ".json", "summary.json");
+    if (!a->recon_grid.empty()) check_output_file(a->recon_grid, "--recon-grid", ".png", "samples.png");
     apply_threads(a->threads);
 
     Checkpoint ck = Checkpoint::read(a->checkpoint);

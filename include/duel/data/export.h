@@ -1,0 +1,23 @@
+// Writing a labelled image set back out as a dataset: what `duel augment`
+// produces from a conditional generator, readable by duel's own loaders and
+// by other tools.
+#pragma once
+#include <string>
+
+#include "duel/data/dataset.h"
+
+namespace duel {
+
+// set: uint8 images [N, C, H, W] with int64 labels [N] in [0, num_classes).
+// format "folder": DIR/<k>-<name>/<k>-<index>.png, one subfolder per class
+//   whose sorted order is the class order (k zero-padded), so
+//   data.dataset = "folder:DIR" reads the same labels back;
+// format "idx": DIR/train-images-idx3-ubyte and DIR/train-labels-idx1-ubyte
+//   (grayscale only), read back by data.dataset = "mnist", data.path = DIR.
+// Everything is written into a temporary sibling folder that is renamed to
+// DIR at the end, so DIR never holds half a dataset. An existing DIR is
+// refused unless `replace`, in which case it is replaced only after the new
+// one is complete.
+void write_labelled_set(const ImageSet& set, const std::string& dir, const std::string& format, bool replace = false);
+
+}  // namespace duel
