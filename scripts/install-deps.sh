@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what duel needs to build, test and benchmark on Debian 12.
 # Idempotent: packages already present are not fetched again, and
-# `apt-get update` runs only when something is missing.
+# `apt-get update` runs only when something is missing. Last, the npm package
+# of the TensorBoard reader test (tests/tensorboard/) is installed from its
+# lock file when node_modules is missing or the lock changed.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +12,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
+  nodejs
   python3-torch python3-numpy
 )
 
@@ -20,18 +23,28 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# npm: Debian's package, unless a Node.js build that bundles it is installed.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
-    exit 1
-  fi
+# protobufjs for tests/tensorboard/read_events.mjs, exactly as locked.
+TB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/tensorboard"
+lock_sum=$(sha256sum "$TB_DIR/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$TB_DIR/node_modules/.duel-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "install-deps: npm ci in $TB_DIR"
+  (cd "$TB_DIR" && npm ci --ignore-scripts --no-audit --no-fund)
+  echo "$lock_sum" > "$TB_DIR/node_modules/.duel-lock.sha256"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

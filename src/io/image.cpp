@@ -93,9 +93,9 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   }
 }
 
-void write_png(const std::string& path, const torch::Tensor& img) {
+std::string encode_png(const torch::Tensor& img) {
   require(img.dim() == 3 && (img.size(0) == 1 || img.size(0) == 3) && img.scalar_type() == torch::kUInt8,
-          "write_png expects uint8 [1 or 3, H, W]");
+          "a PNG is written from uint8 [1 or 3, H, W]");
   auto hwc = img.permute({1, 2, 0}).contiguous();
   const int h = int(hwc.size(0)), w = int(hwc.size(1)), c = int(hwc.size(2));
   std::string out;
@@ -103,8 +103,18 @@ void write_png(const std::string& path, const torch::Tensor& img) {
     static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), size_t(size));
   };
   if (!stbi_write_png_to_func(sink, &out, w, h, c, hwc.data_ptr<uint8_t>(), w * c))
-    throw Error("cannot encode PNG for '" + path + "'");
-  write_file_atomic(path, out);
+    throw Error("cannot encode a " + std::to_string(w) + "x" + std::to_string(h) + " PNG");
+  return out;
+}
+
+void write_png(const std::string& path, const torch::Tensor& img) {
+  std::string png;
+  try {
+    png = encode_png(img);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " for '" + path + "'", e.hint());
+  }
+  write_file_atomic(path, png);
 }
 
 void write_image(const std::string& path, const torch::Tensor& image) {

@@ -23,6 +23,7 @@
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
 #include "duel/io/image.h"
+#include "duel/io/tensorboard.h"  // log.tensorboard
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
 #include "duel/train/collapse.h"
@@ -115,7 +116,8 @@ bool check_existing_run(const std::string& dir, bool force) {
 void prepare_run_dir(const std::string& dir, bool force) {
   std::error_code ec;
   if (check_existing_run(dir, force))
-    for (const char* entry : {"config.toml", "metrics.csv", "events.jsonl", "samples", "checkpoints", "eval"})
+    for (const char* entry :
+         {"config.toml", "metrics.csv", "events.jsonl", "samples", "checkpoints", "eval", "tensorboard"})
       fs::remove_all(fs::path(dir) / entry, ec);
   fs::create_directories(fs::path(dir) / "samples", ec);
   fs::create_directories(fs::path(dir) / "checkpoints", ec);
@@ -370,6 +372,24 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   auto event = [&](nlohmann::json j) { events.line(j.dump()); };
   event({{"event", resume_from ? "resume" : "start"}, {"step", st.step}, {"model", model->name()},
          {"total_steps", total}, {"data", data.description}, {"rollbacks", st.rollbacks}, {"lr_scale", st.lr_scale}});
+  // --- log.tensorboard (src/io/tensorboard.cpp): a new event file per start or resume; nullptr when off ---
+  std::unique_ptr<TensorBoardWriter> tb;
+  if (cfg.get_bool("log.tensorboard")) {
+    tb = std::make_unique<TensorBoardWriter>(dir, st.step);
+    info("tensorboard: " + tb->path());
+  }
+  int64_t tb_image_step = -1;  // final.png repeats the last step's grid: log it once
+  // Writes a sample grid's PNG, and logs it as the TensorBoard image `samples`.
+  auto write_grid = [&](const std::string& path, const torch::Tensor& grid) {
+    const std::string png = encode_png(grid);
+    write_file_atomic(path, png);
+    if (tb && tb_image_step != st.step) {
+      tb_image_step = st.step;
+      tb->image("samples", st.step, png, grid.size(1), grid.size(2), grid.size(0));
+      tb->push();
+    }
+  };
+  // --- end of log.tensorboard setup ---
 
   TrainingMonitor monitor(cfg.get_int("monitor.window"));
   const bool warnings_on = cfg.get_bool("monitor.warnings");
@@ -393,11 +413,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     if (model->translates()) {  // one example per row: input | output | target ...
       auto cols = model->preview(preview);                                         // k x [n, C, H, W]
       auto grid = torch::stack(cols, 1).flatten(0, 1);                              // [n * k, C, H, W]
-      write_png(path, make_grid(grid.to(torch::kCPU), int64_t(cols.size())));
+      write_grid(path, make_grid(grid.to(torch::kCPU), int64_t(cols.size())));
       return path;
     }
     auto images = model->sample({st.fixed_noise, st.fixed_labels});
-    write_png(path, make_grid(images, int64_t(std::ceil(std::sqrt(double(images.size(0)))))));
+    write_grid(path, make_grid(images, int64_t(std::ceil(std::sqrt(double(images.size(0)))))));
     if (warnings_on && images.size(0) >= 2) {
       double ratio = mean_pairwise_distance(images.to(torch::kCPU)) / real_diversity;
       if (auto w = monitor.observe_diversity(st.step, ratio)) {
@@ -428,6 +448,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     // Rows up to this step are made durable before the checkpoint that covers them.
     csv.sync();
     events.sync();
+    if (tb) tb->flush();  // log.tensorboard
     // Never write non-finite weights: a checkpoint must always be a good place to resume from.
     for (auto& [name, net] : model->nets())
       for (auto& p : net->parameters())
@@ -534,6 +555,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     // The logs go back to the checkpoint's step, as on a resume.
     truncate_log(csv_path, st.step, true);
     truncate_log(events_path, st.step, false);
+    if (tb) tb->restart(st.step);  // log.tensorboard: TensorBoard drops what it read past this step
+    tb_image_step = -1;
     csv.reopen();
     events.reopen();
     csv_needs_header = !(fs::exists(csv_path) && fs::file_size(csv_path) > 0);
@@ -631,6 +654,10 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       nlohmann::json j{{"event", "eval"}, {"step", st.step}};
       for (auto& [k, v] : point.values) j[k] = v;
       event(j);
+      if (tb) {  // log.tensorboard
+        for (auto& [k, v] : point.values) tb->scalar("eval/" + k, st.step, v);
+        tb->push();
+      }
       info(point.summary);
       if (point.best) {
         capture_state();
@@ -671,6 +698,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       j["elapsed_s"] = elapsed;
       csv.line(line);
       event(j);
+      if (tb) {  // log.tensorboard: the row's scalars, tagged by name
+        for (auto& [k, v] : report.scalars) tb->scalar(k, st.step, v);
+        tb->scalar("img_per_s", st.step, img_per_s);
+        tb->push();
+      }
       if (warnings_on)
         for (auto& w : monitor.observe(row)) {
           warn(w);
