@@ -390,31 +390,12 @@ double classifier_accuracy(FeatureExtractor& net, const torch::Tensor& images_u8
   return e.probs.argmax(1).eq(labels.to(torch::kInt64)).to(torch::kFloat64).mean().item<double>();
 }
 
-FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::function<void(const std::string&)>& info) {
+FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& o,
+                          const std::function<void(const std::string&)>& info) {
   auto say = [&](const std::string& s) { if (info) info(s); };
-  require(!o.out.empty(), "duel features train needs --out", "for example --out " + default_feature_path(o.dataset));
-  require(o.batch_size >= 2, "feature training batch must be >= 2", "use --batch 128");
-  {
-    auto parent = fs::path(o.out).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    require(parent.empty() || fs::is_directory(parent), "cannot create the folder of --out '" + o.out + "'",
-            "check the path and its permissions");
-  }
-  Config cfg;
-  cfg.set("data.dataset", o.dataset);
-  cfg.set("data.path", o.data_path);
-  cfg.set("data.limit", o.limit);
-  ImageSet train = open_dataset(cfg, "train");
-  cfg.set("data.limit", int64_t(0));
-  ImageSet test = open_dataset(cfg, "test");
-  require(train.has_labels() && test.has_labels() && train.num_classes >= 2,
-          "dataset '" + o.dataset + "' has no class labels; a feature network is a classifier",
-          "use a labelled dataset (fashion-mnist, mnist, cifar10, or a folder with one subfolder per class)");
-  require(train.images.size(2) == train.images.size(3), "feature networks need square images", "set data.image_size");
-  say("train: " + train.description);
-  say("test:  " + test.description);
-
+  require(train.has_labels() && train.num_classes >= 2 && train.size() >= 2,
+          "a classifier needs labelled images of at least two classes", "use a labelled dataset");
+  require(o.batch_size >= 2, "classifier batch must be >= 2", "use --batch 128");
   torch::manual_seed(o.seed);
   FeatureNet net(FeatureNetOptions(train.images.size(1), train.images.size(2), train.num_classes));
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
@@ -465,6 +446,37 @@ FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::fu
     }
   }
   net->eval();
+  return net;
+}
+
+FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::function<void(const std::string&)>& info) {
+  auto say = [&](const std::string& s) { if (info) info(s); };
+  require(!o.out.empty(), "duel features train needs --out", "for example --out " + default_feature_path(o.dataset));
+  require(o.batch_size >= 2, "feature training batch must be >= 2", "use --batch 128");
+  {
+    auto parent = fs::path(o.out).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    require(parent.empty() || fs::is_directory(parent), "cannot create the folder of --out '" + o.out + "'",
+            "check the path and its permissions");
+  }
+  Config cfg;
+  cfg.set("data.dataset", o.dataset);
+  cfg.set("data.path", o.data_path);
+  cfg.set("data.limit", o.limit);
+  ImageSet train = open_dataset(cfg, "train");
+  cfg.set("data.limit", int64_t(0));
+  ImageSet test = open_dataset(cfg, "test");
+  require(train.has_labels() && test.has_labels() && train.num_classes >= 2,
+          "dataset '" + o.dataset + "' has no class labels; a feature network is a classifier",
+          "use a labelled dataset (fashion-mnist, mnist, cifar10, or a folder with one subfolder per class)");
+  require(train.images.size(2) == train.images.size(3), "feature networks need square images", "set data.image_size");
+  say("train: " + train.description);
+  say("test:  " + test.description);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  FeatureNet net = fit_classifier(train, o, info);
+  const int64_t total = o.steps > 0 ? o.steps : o.epochs * (train.size() / o.batch_size);  // as the loader counts (drop_last)
   {
     // Scale the features so their mean square per dimension is 1 on (up to 10,000) train
     // images: the regime KID's kernel (x.y/d + 1)^3 was designed for with Inception features.

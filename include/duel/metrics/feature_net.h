@@ -133,6 +133,13 @@ struct FeatureTrainResult {
   int64_t test_images = 0;
 };
 
+struct ImageSet;
+// Trains a FeatureNet classifier on labelled uint8 images (options: batch_size,
+// epochs or steps, lr with cosine decay, augment, seed); dataset/out/limit
+// are not used. Returns the net in eval mode (feature_scale not set).
+FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& options,
+                          const std::function<void(const std::string&)>& info = {});
+
 // Trains a FeatureNet on the dataset's train split, measures its accuracy on
 // the test split and writes it to options.out. `info` receives progress lines.
 FeatureTrainResult train_feature_net(const FeatureTrainOptions& options,
