@@ -92,18 +92,23 @@ class Srgan : public Translator {
       init_weights(*D_, cfg.get_string("model.init"));
       opt_d_ = make_optimizer(cfg, "d", D_->parameters());
     }
-    if (feature_w_ > 0) {
-      std::string path = cfg.get_string("model.sr_features");
-      if (path.empty()) {
-        const std::string dataset = cfg.get_string("data.dataset");
-        require(dataset.rfind("folder:", 0) != 0,
-                "the feature loss of " + model + " needs a feature network, and image folders have no default one",
-                "set model.sr_features to a .duelfeat or TorchScript file (e.g. a VGG export), or "
-                "model.sr_feature_weight = 0");
-        path = find_feature_net(dataset);
-      }
-      features_ = load_feature_extractor(path);
+    features_path_ = cfg.get_string("model.sr_features");
+    dataset_ = cfg.get_string("data.dataset");
+  }
+
+  // The feature network of the content loss is needed for training only:
+  // translating, upscaling and evaluating a checkpoint never load it.
+  void prepare_training() override {
+    if (feature_w_ <= 0 || features_) return;
+    std::string path = features_path_;
+    if (path.empty()) {
+      require(dataset_.rfind("folder:", 0) != 0,
+              "the feature loss of " + name() + " needs a feature network, and image folders have no default one",
+              "set model.sr_features to a .duelfeat or TorchScript file (e.g. a VGG export), or "
+              "model.sr_feature_weight = 0");
+      path = find_feature_net(dataset_);
     }
+    features_ = load_feature_extractor(path);
   }
 
   std::string name() const override { return adversarial_ ? "srgan" : "srresnet"; }
@@ -149,6 +154,8 @@ class Srgan : public Translator {
     clear_grads(*G_);
     auto pixel = (sr - hr).square().mean();
     torch::Tensor loss_g = pixel_w_ * pixel, feature = zero, adv = zero;
+    require(feature_w_ <= 0 || features_, name() + " trains with a feature loss but has no feature network",
+            "call prepare_training() before step()");
     if (features_) {
       require(!hr.is_cuda(), "the feature loss runs on the CPU only", "train with --device cpu or model.sr_feature_weight = 0");
       const auto& id = features_->identity();
@@ -194,7 +201,8 @@ class Srgan : public Translator {
   SrResnet G_{nullptr};
   SrDiscriminator D_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;
-  std::unique_ptr<FeatureExtractor> features_;
+  std::string features_path_, dataset_;
+  std::unique_ptr<FeatureExtractor> features_;  // loaded by prepare_training()
 };
 
 std::unique_ptr<GanModel> make_srgan(const Config& cfg, const DataShape& shape) {

@@ -300,6 +300,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   shape.target_channels = data.targets.defined() ? data.targets.size(1) : 0;
   shape.paired = data.paired;
   auto model = create_model(cfg, shape);
+  model->prepare_training();
   if (model->needs_labels())
     require(data.has_labels(), "model '" + model->name() + "' needs class labels but " + data.description + " has none",
             "use a labelled dataset (an image folder with one subfolder per class)");

@@ -261,3 +261,25 @@ TEST(I2IModels, SrganPretrainPhaseLeavesDAlone) {
   EXPECT_EQ(lr.sizes(), torch::IntArrayRef({1, 1, 7, 7}));
   EXPECT_NEAR(lr[0][0][1][2].item<double>(), b.images[0][0].slice(0, 4, 8).slice(1, 8, 12).mean().item<double>(), 1e-6);
 }
+
+// The content loss's feature network is loaded for training only: a checkpoint
+// translates without it, training without it is refused before any step.
+TEST(I2IModels, FeatureNetworkIsATrainingResource) {
+  const DataShape shape{1, 28, 0, 0, false};
+  auto missing = create_model(i2i_config("srresnet", {"model.sr_blocks=1", "model.sr_feature_weight=0.01",
+                                                      "model.sr_features=/nonexistent/vgg.pt"}),
+                              shape);
+  EXPECT_EQ(missing->translate(torch::zeros({1, 1, 7, 7}), "AtoB").sizes(), torch::IntArrayRef({1, 1, 28, 28}));
+  EXPECT_THROW(missing->prepare_training(), Error);
+  StepContext ctx;
+  EXPECT_THROW(missing->step(pair_batch(2, 1, 1, 28), ctx), Error);
+
+  const std::string net = std::string(DUEL_SOURCE_DIR) + "/features/fashion-mnist.duelfeat";
+  auto model = create_model(i2i_config("srresnet", {"model.sr_blocks=1", "model.sr_feature_weight=0.01",
+                                                    "model.sr_features=" + net}),
+                            shape);
+  model->prepare_training();
+  auto s = model->step(pair_batch(2, 1, 1, 28), ctx);
+  EXPECT_GT(scalar(s, "feature_mse"), 0.0);
+  EXPECT_NEAR(scalar(s, "loss_g"), scalar(s, "pixel_mse") + 0.01 * scalar(s, "feature_mse"), 1e-5);
+}

@@ -108,6 +108,11 @@ class GanModel {
   // output | target (inputs of another size are resized with nearest).
   virtual std::vector<torch::Tensor> preview(const Batch& fixed);
 
+  // Loads what only training needs (srgan's feature network). The trainer
+  // calls it before it creates the run folder, so a missing resource fails
+  // cleanly; inference (sample, translate, upscale, eval) never calls it.
+  virtual void prepare_training() {}
+
   // Moves nets to a device. Optimizer state follows the parameters.
   void to(torch::Device device);
   // Puts every 4-D parameter (conv weights) in channels-last layout, in place.
