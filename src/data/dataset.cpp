@@ -245,8 +245,7 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size, int64_t c
       part = torch::nn::functional::interpolate(
           part, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{nh, nw})
                     .mode(torch::kBilinear).align_corners(false));
-      int64_t top = (nh - size) / 2, left = (nw - size) / 2;
-      part = part.slice(2, top, top + size).slice(3, left, left + size);
+      part = centre_crop(part, size);
       chunks.push_back(part.round().clamp(0, 255).to(torch::kUInt8));
     }
     x = torch::cat(chunks);
@@ -407,6 +406,11 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
                    std::to_string(s.images.size(2)) + "x" + std::to_string(s.images.size(3));
   apply_class_filter(s, cfg);  // data.exclude_class
   return s;
+}
+
+torch::Tensor centre_crop(const torch::Tensor& images, int64_t size) {
+  const int64_t top = (images.size(2) - size) / 2, left = (images.size(3) - size) / 2;
+  return images.narrow(2, top, size).narrow(3, left, size);
 }
 
 torch::Tensor to_unit_range(const torch::Tensor& images) {

@@ -21,11 +21,6 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 // uint8 -> [-1, 1] and back through 8 bits, so scores are those of saved images.
 torch::Tensor as_saved(const torch::Tensor& x) { return to_unit_range(quantise(x)); }
 
-torch::Tensor centre_crop(const torch::Tensor& x, int64_t size) {
-  const int64_t top = (x.size(2) - size) / 2, left = (x.size(3) - size) / 2;
-  return x.narrow(2, top, size).narrow(3, left, size);
-}
-
 // Running sums of per-image scores.
 struct PairedSums {
   double l1 = 0, psnr = 0, ssim = 0;

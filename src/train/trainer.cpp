@@ -45,8 +45,7 @@ namespace {
 // The first n images (and B images) of the data, centre-cropped to size x size, in [-1, 1].
 Batch preview_batch(const ImageSet& data, int64_t size, int64_t n, torch::Device device) {
   auto crop = [&](const torch::Tensor& x) {
-    const int64_t top = (x.size(2) - size) / 2, left = (x.size(3) - size) / 2;
-    return to_unit_range(x.slice(0, 0, n).narrow(2, top, size).narrow(3, left, size).contiguous()).to(device);
+    return to_unit_range(centre_crop(x.slice(0, 0, n), size).contiguous()).to(device);
   };
   Batch b;
   b.images = crop(data.images);

@@ -75,6 +75,9 @@ std::string default_dataset_path(const std::string& name);
 // Resizes (bilinear) and converts channels of a uint8 [N,C,H,W] tensor.
 torch::Tensor resize_images(const torch::Tensor& images, int64_t size, int64_t channels);
 
+// The central size x size window of [N, C, H, W] images (a view; H, W >= size).
+torch::Tensor centre_crop(const torch::Tensor& images, int64_t size);
+
 // uint8 [N,C,H,W] -> float in [-1, 1].
 torch::Tensor to_unit_range(const torch::Tensor& images);
 
