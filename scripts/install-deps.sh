@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what duel needs to build, test and benchmark on Debian 12.
 # Idempotent: packages already present are not fetched again, and
-# `apt-get update` runs only when something is missing. Last, the npm package
-# of the TensorBoard reader test (tests/tensorboard/) is installed from its
-# lock file when node_modules is missing or the lock changed.
+# `apt-get update` runs only when something is missing. Last, the npm
+# packages (tests/tensorboard/: the TensorBoard reader test; web/: uPlot for
+# run reports, onnxruntime-web for exported pages, onnxruntime-node and
+# puppeteer-core for the tests) are installed from their lock files when
+# node_modules is missing or the lock changed. Scripts are never run:
+# onnxruntime-node ships its CPU binary inside the package, and puppeteer-core
+# drives Debian's chromium instead of downloading a browser.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,7 +16,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
-  nodejs
+  nodejs chromium
   python3-torch python3-numpy
 )
 
@@ -40,11 +44,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# protobufjs for tests/tensorboard/read_events.mjs, exactly as locked.
-TB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/tensorboard"
-lock_sum=$(sha256sum "$TB_DIR/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$TB_DIR/node_modules/.duel-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
-  echo "install-deps: npm ci in $TB_DIR"
-  (cd "$TB_DIR" && npm ci --ignore-scripts --no-audit --no-fund)
-  echo "$lock_sum" > "$TB_DIR/node_modules/.duel-lock.sha256"
-fi
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for dir in "$ROOT/tests/tensorboard" "$ROOT/web"; do
+  lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$dir/node_modules/.duel-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund)
+    echo "$lock_sum" > "$dir/node_modules/.duel-lock.sha256"
+  fi
+done
