@@ -12,9 +12,15 @@ namespace duel {
 Loader::Loader(ImageSet data, LoaderOptions options) : data_(std::move(data)), opt_(options) {
   require(data_.size() > 0, "the dataset is empty", "check data.dataset and data.limit");
   require(opt_.batch_size > 0, "train.batch_size must be positive");
-  require(!opt_.drop_last || data_.size() >= opt_.batch_size,
+  require(opt_.shards >= 1 && opt_.shard >= 0 && opt_.shard < opt_.shards, "loader shard out of range");
+  require(opt_.shards == 1 || opt_.drop_last, "a distributed run needs data.drop_last = true",
+          "every rank must get a full batch: set data.drop_last = true");
+  const int64_t global = opt_.batch_size * opt_.shards;
+  require(!opt_.drop_last || data_.size() >= global,
           "the dataset has " + std::to_string(data_.size()) + " images, fewer than one batch of " +
-              std::to_string(opt_.batch_size),
+              std::to_string(global) + (opt_.shards > 1 ? " (" + std::to_string(opt_.batch_size) + " per rank x " +
+                                                              std::to_string(opt_.shards) + " ranks)"
+                                                        : std::string()),
           "lower train.batch_size or set data.drop_last=false");
   if (data_.targets.defined()) {
     require(data_.targets.dim() == 4 && data_.targets.size(0) > 0, "the B images of " + data_.description + " are empty");
@@ -45,8 +51,8 @@ Loader::Loader(ImageSet data, LoaderOptions options) : data_(std::move(data)), o
 Loader::~Loader() { stop_worker(); }
 
 int64_t Loader::batches_per_epoch() const {
-  int64_t n = data_.size();
-  return opt_.drop_last ? n / opt_.batch_size : (n + opt_.batch_size - 1) / opt_.batch_size;
+  const int64_t n = data_.size(), global = opt_.batch_size * opt_.shards;
+  return opt_.drop_last ? n / global : (n + global - 1) / global;
 }
 
 std::vector<int64_t> Loader::epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle) {
@@ -124,28 +130,36 @@ Batch Loader::make(LoaderPosition pos) {
     order_ = epoch_order(data_.size(), opt_.seed, pos.epoch, opt_.shuffle);
     order_epoch_ = pos.epoch;
   }
-  int64_t begin = pos.batch * opt_.batch_size;
-  int64_t end = std::min<int64_t>(begin + opt_.batch_size, data_.size());
-  auto idx = torch::from_blob(order_.data() + begin, {end - begin}, torch::kInt64);
-  const int64_t n = end - begin;
+  // The global batch [gbegin, gend) of the order, and this shard's rows [begin, end) of it.
+  const int64_t gbegin = pos.batch * opt_.batch_size * opt_.shards;
+  const int64_t gend = std::min<int64_t>(gbegin + opt_.batch_size * opt_.shards, data_.size());
+  const int64_t begin = gbegin + opt_.shard * opt_.batch_size;
+  const int64_t end = std::min<int64_t>(begin + opt_.batch_size, gend);
+  const int64_t n = end - begin, offset = begin - gbegin, n_global = gend - gbegin;
+  auto idx = torch::from_blob(order_.data() + begin, {n}, torch::kInt64);
   torch::Tensor a = data_.images.index_select(0, idx), t;
   if (data_.targets.defined()) {
     if (data_.paired) {
       t = data_.targets.index_select(0, idx);
     } else {  // unpaired: B images drawn with replacement, independently of A's order
       std::mt19937_64 rng(batch_seed(opt_.seed, pos.epoch, pos.batch, 1));
-      std::vector<int64_t> bi(static_cast<size_t>(n));
+      std::vector<int64_t> bi(static_cast<size_t>(n_global));
       for (auto& j : bi) j = int64_t(rng() % uint64_t(data_.targets.size(0)));
+      bi = std::vector<int64_t>(bi.begin() + offset, bi.begin() + offset + n);
       t = data_.targets.index_select(0, torch::tensor(bi, torch::kInt64));
     }
   }
   if (opt_.crop > 0 || opt_.flip) {
     std::mt19937_64 rng(batch_seed(opt_.seed, pos.epoch, pos.batch, 2));
-    const auto wa = draw_windows(rng, n, a.size(2), a.size(3), opt_.crop, opt_.flip);
-    a = apply_windows(a, wa, opt_.crop);
+    auto mine = [&](std::vector<Window> w) {  // this shard's windows of the global batch's
+      return std::vector<Window>(w.begin() + offset, w.begin() + offset + n);
+    };
+    const auto wa = draw_windows(rng, n_global, a.size(2), a.size(3), opt_.crop, opt_.flip);
+    a = apply_windows(a, mine(wa), opt_.crop);
     if (t.defined())
-      t = apply_windows(t, data_.paired ? wa : draw_windows(rng, n, t.size(2), t.size(3), opt_.crop, opt_.flip),
-                        opt_.crop);
+      t = apply_windows(
+          t, mine(data_.paired ? wa : draw_windows(rng, n_global, t.size(2), t.size(3), opt_.crop, opt_.flip)),
+          opt_.crop);
   }
   Batch b;
   b.epoch = pos.epoch;

@@ -1,6 +1,7 @@
 // Adversarial losses on logits; see the header for the formulas.
 #include "duel/losses/adversarial.h"
 
+#include "duel/core/shard.h"
 #include "duel/core/error.h"
 
 #include <stdexcept>
@@ -65,10 +66,12 @@ torch::Tensor generator_loss(GanLoss loss, const torch::Tensor& fake_out) {
 
 torch::Tensor real_targets(int64_t n, double smoothing, bool uniform, double flip, const torch::TensorOptions& opts) {
   torch::Tensor t;
-  if (smoothing > 0 && uniform) t = torch::empty({n}, opts).uniform_(1.0 - smoothing, 1.0);
+  // Per-image draws go through draw_for_batch, so a distributed run slices them like its data.
+  if (smoothing > 0 && uniform)
+    t = draw_for_batch(n, [&](int64_t m) { return torch::empty({m}, opts).uniform_(1.0 - smoothing, 1.0); });
   else t = torch::full({n}, 1.0 - smoothing, opts);
   if (flip > 0) {
-    auto flipped = torch::rand({n}, opts) < flip;
+    auto flipped = draw_for_batch(n, [&](int64_t m) { return torch::rand({m}, opts); }) < flip;
     t = torch::where(flipped, 1 - t, t);
   }
   return t;

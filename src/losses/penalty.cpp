@@ -3,6 +3,8 @@
 
 #include <torch/autograd.h>
 
+#include "duel/core/shard.h"
+
 namespace duel {
 namespace {
 
@@ -18,7 +20,7 @@ torch::Tensor grad_norm_sq(const Critic& critic, const torch::Tensor& x) {
 torch::Tensor gradient_penalty(const Critic& critic, const torch::Tensor& real, const torch::Tensor& fake,
                                torch::Tensor alpha) {
   const int64_t n = real.size(0);
-  if (!alpha.defined()) alpha = torch::rand({n}, real.options());
+  if (!alpha.defined()) alpha = draw_for_batch(n, [&](int64_t m) { return torch::rand({m}, real.options()); });
   std::vector<int64_t> shape(size_t(real.dim()), 1);
   shape[0] = n;
   auto a = alpha.reshape(shape).to(real.dtype());

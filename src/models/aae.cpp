@@ -24,11 +24,13 @@
 #include <cmath>
 #include <numeric>
 
+#include "duel/core/shard.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/losses/penalty.h"
 #include "duel/nn/init.h"
 #include "duel/nn/spectral_norm.h"
+#include "duel/nn/sync_batch_norm.h"
 
 namespace duel {
 
@@ -87,7 +89,7 @@ AaeEncoderImpl::AaeEncoderImpl(const AaeEncoderOptions& o) : options(o) {
   for (int64_t i = 1; i < stages; ++i) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
     body->push_back(nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(false)));
-    body->push_back(nn::BatchNorm2d(2 * c));
+    body->push_back(SyncBatchNorm2d(2 * c));
     body->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
     c *= 2;
   }
@@ -192,7 +194,7 @@ Scalars Aae::step(const Batch& batch, StepContext& ctx) {
   auto z_fake = E_->forward(x);  // [N, L], graph kept for the E update
   torch::Tensor real_out, fake_out, loss_d, gp, r1;
   for (int64_t k = 0; k < knobs_.d_steps; ++k) {
-    auto z_real = make_noise(n, x.device());  // [N, L]
+    auto z_real = draw_for_batch(n, [&](int64_t m) { return make_noise(m, x.device()); });  // [N, L]
     clear_grads(*D_);
     real_out = D_->forward(z_real);            // [N, 1]
     fake_out = D_->forward(z_fake.detach());   // [N, 1]

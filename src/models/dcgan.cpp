@@ -13,6 +13,7 @@
 #include "duel/models/two_player.h"
 #include "duel/nn/conv_transpose.h"
 #include "duel/nn/spectral_norm.h"
+#include "duel/nn/sync_batch_norm.h"
 
 namespace duel {
 
@@ -32,13 +33,13 @@ DcganGeneratorImpl::DcganGeneratorImpl(const DcganOptions& o) : options(o) {
   body = nn::Sequential();
   // [N, latent, 1, 1] -> [N, c, 4, 4]
   body->push_back(TransposedConv2d(TransposedConv2dOptions(o.latent_dim() + o.extra_in(), c, 4).fast(o.fast_convt())));
-  body->push_back(nn::BatchNorm2d(c));
+  body->push_back(SyncBatchNorm2d(c));
   body->push_back(nn::ReLU(nn::ReLUOptions(true)));
   for (int64_t i = 0; i < stages - 1; ++i) {
     // [N, c, s, s] -> [N, c/2, 2s, 2s]; at 28 px the first stage is 4 -> 7 (kernel 3)
     const int64_t k = (o.size() == 28 && i == 0) ? 3 : 4;
     body->push_back(TransposedConv2d(TransposedConv2dOptions(c, c / 2, k).stride(2).padding(1).fast(o.fast_convt())));
-    body->push_back(nn::BatchNorm2d(c / 2));
+    body->push_back(SyncBatchNorm2d(c / 2));
     body->push_back(nn::ReLU(nn::ReLUOptions(true)));
     c /= 2;
   }
@@ -66,7 +67,7 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
   for (int64_t i = 1; i < stages; ++i) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
     trunk->push_back(make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn));
-    if (o.norm() == "batch") trunk->push_back(nn::BatchNorm2d(2 * c));
+    if (o.norm() == "batch") trunk->push_back(SyncBatchNorm2d(2 * c));
     else if (o.norm() == "layer") trunk->push_back(nn::GroupNorm(nn::GroupNormOptions(1, 2 * c)));
     trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
     c *= 2;

@@ -4,6 +4,7 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/rmsprop.h>
 
+#include "duel/core/shard.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/losses/penalty.h"
@@ -117,7 +118,12 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
   // What D sees of any image: augmented (real and fake alike), then instance noise.
   auto d_input = [&](const torch::Tensor& x) {
     auto y = policy.empty() ? x : diff_augment(x, policy);
-    return sigma > 0 ? y + sigma * torch::randn_like(y) : y;
+    if (sigma <= 0) return y;
+    auto shape = y.sizes().vec();
+    return y + sigma * draw_for_batch(y.size(0), [&](int64_t m) {
+             shape[0] = m;
+             return torch::randn(shape, y.options());
+           });
   };
   const bool logits = loss_uses_logits(knobs_.loss);
 
@@ -128,7 +134,7 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
     const auto& real = b.images;
     labels = b.labels;
     const int64_t n = real.size(0);
-    z = make_noise(n, real.device());
+    z = draw_for_batch(n, [&](int64_t m) { return make_noise(m, real.device()); });
     const bool last = (k == knobs_.d_steps - 1);
     {
       // Only the last D step's fakes feed the generator update; earlier ones need no graph.

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "duel/core/error.h"
+#include "duel/nn/sync_batch_norm.h"
 
 namespace duel {
 
@@ -83,7 +84,7 @@ UnetGeneratorImpl::UnetGeneratorImpl(const UnetOptions& o) : options(o) {
       s->push_back(lrelu());
       const bool innermost = (i == d - 1);
       s->push_back(conv(ch(i - 1), ch(i), 4, 2, 1, /*bias=*/innermost));
-      if (!innermost) s->push_back(nn::BatchNorm2d(ch(i)));
+      if (!innermost) s->push_back(SyncBatchNorm2d(ch(i)));
     }
     down->push_back(s);
   }
@@ -97,7 +98,7 @@ UnetGeneratorImpl::UnetGeneratorImpl(const UnetOptions& o) : options(o) {
       s->push_back(nn::Tanh());
     } else {
       s->push_back(convt(in, ch(i - 1), 4, 2, 1, 0, /*bias=*/false));
-      s->push_back(nn::BatchNorm2d(ch(i - 1)));
+      s->push_back(SyncBatchNorm2d(ch(i - 1)));
       if (o.dropout() > 0 && i < d - 1 && i >= d - 4) s->push_back(nn::Dropout(o.dropout()));
     }
     up->push_back(s);
@@ -144,7 +145,7 @@ PatchDiscriminatorImpl::PatchDiscriminatorImpl(const PatchOptions& o) : options(
   const bool instance = o.norm() == "instance";
   require(instance || o.norm() == "batch", "unknown PatchGAN norm '" + o.norm() + "'", "use batch or instance");
   auto norm = [&](int64_t c) -> nn::AnyModule {
-    return instance ? nn::AnyModule(inorm(c)) : nn::AnyModule(nn::BatchNorm2d(c));
+    return instance ? nn::AnyModule(inorm(c)) : nn::AnyModule(SyncBatchNorm2d(c));
   };
   auto ch = [&](int64_t i) { return o.width() * std::min<int64_t>(int64_t(1) << std::min<int64_t>(i, 3), 8); };
   body = nn::Sequential();
@@ -243,9 +244,9 @@ void ImagePool::load(const std::map<std::string, torch::Tensor>& in, const std::
 namespace {
 struct SrBlockImpl : nn::Module {
   explicit SrBlockImpl(int64_t c) {
-    body = register_module("body", nn::Sequential(conv(c, c, 3, 1, 1, false), nn::BatchNorm2d(c),
+    body = register_module("body", nn::Sequential(conv(c, c, 3, 1, 1, false), SyncBatchNorm2d(c),
                                                   nn::PReLU(nn::PReLUOptions().num_parameters(c)),
-                                                  conv(c, c, 3, 1, 1, false), nn::BatchNorm2d(c)));
+                                                  conv(c, c, 3, 1, 1, false), SyncBatchNorm2d(c)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return x + body->forward(x); }  // [N, c, h, w]
   nn::Sequential body{nullptr};
@@ -261,7 +262,7 @@ SrResnetImpl::SrResnetImpl(const SrResnetOptions& o) : options(o) {
                                                 nn::PReLU(nn::PReLUOptions().num_parameters(w))));
   blocks = register_module("blocks", nn::ModuleList());
   for (int64_t i = 0; i < o.blocks(); ++i) blocks->push_back(SrBlock(w));
-  mid = register_module("mid", nn::Sequential(conv(w, w, 3, 1, 1, false), nn::BatchNorm2d(w)));
+  mid = register_module("mid", nn::Sequential(conv(w, w, 3, 1, 1, false), SyncBatchNorm2d(w)));
   ups = register_module("ups", nn::ModuleList());
   for (int64_t s = o.scale(); s > 1; s /= 2)
     ups->push_back(nn::Sequential(conv(w, 4 * w, 3, 1, 1), PixelShuffle(2),
@@ -290,11 +291,11 @@ SrDiscriminatorImpl::SrDiscriminatorImpl(const SrDiscOptions& o) : options(o) {
     const int64_t next = w << s;
     if (s > 0) {
       body->push_back(conv(c, next, 3, 1, 1, false));
-      body->push_back(nn::BatchNorm2d(next));
+      body->push_back(SyncBatchNorm2d(next));
       body->push_back(lrelu());
     }
     body->push_back(conv(next, next, 3, 2, 1, false));
-    body->push_back(nn::BatchNorm2d(next));
+    body->push_back(SyncBatchNorm2d(next));
     body->push_back(lrelu());
     c = next;
   }

@@ -8,6 +8,7 @@
 #include <torch/nn/init.h>
 
 #include "duel/core/error.h"
+#include "duel/nn/sync_batch_norm.h"
 
 namespace duel {
 
@@ -21,7 +22,7 @@ void init_weights(torch::nn::Module& net, const std::string& scheme) {
     // projection discriminator's logits explode at the first step.
     bool is_weight_layer = m->as<torch::nn::Conv2d>() || m->as<torch::nn::ConvTranspose2d>() ||
                            m->as<torch::nn::Linear>() || m->as<torch::nn::Embedding>();
-    bool is_norm = m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>();
+    bool is_norm = m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>() || m->as<SyncBatchNorm2d>();
     for (auto& p : m->named_parameters(/*recurse=*/false)) {
       if (is_weight_layer) {
         if (p.key() == "weight") p.value().normal_(0.0, 0.02);

@@ -186,6 +186,7 @@ std::string Checkpoint::encode(GanModel& model, const Config& cfg, const TrainSt
   root.write("fixed_noise", st.fixed_noise.to(torch::kCPU));
   if (st.fixed_labels.defined()) root.write("fixed_labels", st.fixed_labels.to(torch::kCPU));
   root.write("rng_state", st.rng_state);
+  if (st.rank_rng_states.defined()) root.write("rank_rng_states", st.rank_rng_states.to(torch::kCPU));
   for (auto& [name, net] : model.nets()) {
     torch::serialize::OutputArchive a;
     net->save(a);
@@ -292,6 +293,12 @@ Checkpoint Checkpoint::decode(const std::string& data, const std::string& path, 
     const int64_t rng_bytes = get_rng_state().numel();
     if (st.rng_state.scalar_type() != torch::kUInt8 || st.rng_state.dim() != 1 || st.rng_state.numel() != rng_bytes)
       throw Error("checkpoint '" + path + "' has a malformed RNG state", "the file is damaged");
+    torch::Tensor ranks;
+    if (a.try_read("rank_rng_states", ranks)) {
+      if (ranks.scalar_type() != torch::kUInt8 || ranks.dim() != 2 || ranks.size(0) < 1 || ranks.size(1) != rng_bytes)
+        throw Error("checkpoint '" + path + "' has malformed per-rank RNG states", "the file is damaged");
+      st.rank_rng_states = ranks;
+    }
     torch::Tensor labels;
     if (a.try_read("fixed_labels", labels)) {
       if (labels.scalar_type() != torch::kInt64 || labels.dim() != 1 || labels.size(0) != noise.size(0) ||

@@ -19,6 +19,7 @@
 #include <torch/cuda.h>
 
 #include "duel/core/autocast.h"
+#include "duel/core/shard.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
@@ -185,6 +186,53 @@ const bool reliability_keys_registered = [] {
   return true;
 }();
 
+// --- distributed training (docs/distributed.md) ---
+const bool dist_keys_registered = [] {
+  register_key({"dist.timeout_s", ConfigType::Float, 300.0,
+                "distributed runs: a rank waiting longer than this for the others (rendezvous or a collective) "
+                "fails with a message",
+                1.0, 86400.0, {}});
+  register_key({"dist.sync_bn", ConfigType::Bool, false,
+                "distributed runs: batch norm uses the statistics of the global batch (one all-reduce per layer); "
+                "off: each rank normalises its own batch and rank 0's running statistics are kept",
+                0, 0, {}});
+  register_key({"dist.bucket_mb", ConfigType::Float, 25.0,
+                "distributed runs: gradients are averaged in buckets of at most this many MiB", 0.001, 4096.0, {}});
+  register_key({"dist.global_batch", ConfigType::Bool, false,
+                "distributed runs: train.batch_size is the global batch, split evenly over the ranks "
+                "(false: it is each rank's batch, and the global batch is train.batch_size x world size)",
+                0, 0, {}});
+  register_key({"dist.world_size", ConfigType::Int, int64_t(1),
+                "set by duel train: the number of ranks the run trains on (a resume must use the same)", 1, 1 << 20,
+                {}});
+  return true;
+}();
+
+// The parameters a StepContext::after_backward(name) call refers to: those of
+// the optimizer of that name (cyclegan's "G" steps both generators), else of
+// the net of that name (aae's "E" and "G" before the joint "AE" step).
+std::map<std::string, std::vector<torch::Tensor>> gradient_groups(GanModel& model) {
+  std::map<std::string, std::vector<torch::Tensor>> groups;
+  for (auto& [name, net] : model.nets()) groups[name] = net->parameters();
+  for (auto& [name, opt] : model.optimizers()) {
+    std::vector<torch::Tensor> params;
+    for (auto& g : opt->param_groups())
+      for (auto& p : g.params()) params.push_back(p);
+    groups[name] = params;
+  }
+  return groups;
+}
+
+// Rank 0's parameters and buffers on every rank.
+void broadcast_weights(Collective& dist, GanModel& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, net] : model.nets()) {
+    for (auto& p : net->parameters()) dist.broadcast(p);
+    for (auto& b : net->buffers()) dist.broadcast(b);
+  }
+}
+// --- end of distributed helpers ---
+
 // Names of the nets holding a non-finite parameter ("" when all are finite).
 std::string non_finite_nets(GanModel& model) {
   std::string out;
@@ -259,22 +307,54 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   const std::string dir = req.run_dir;
   require(!dir.empty(), "no run folder given", "pass --out runs/<name>");
 
+  // 0. A distributed run joins its group first (rank 0 alone writes the run folder).
+  std::unique_ptr<Collective> dist;
+  if (req.dist.enabled()) {
+    DistOptions o = req.dist;
+    Config given = req.config;
+    for (auto& s : req.overrides) given.set_from_string(s);
+    o.timeout_s = given.get_float("dist.timeout_s");
+    dist = Collective::connect(o, req.dist_store_is_external);
+    info("rank " + std::to_string(o.rank) + " of " + std::to_string(o.world_size) + " joined at " + o.host + ":" +
+         std::to_string(o.port));
+  }
+  const bool writer = !dist || dist->rank() == 0;
+  const int64_t world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
+  // A checkpoint every rank loads: rank 0 reads it and sends its bytes, so the
+  // other ranks need no shared filesystem.
+  auto shared_checkpoint = [&](const std::function<Checkpoint()>& read_on_rank0, torch::Device dev) {
+    if (!dist) return read_on_rank0();
+    std::string bytes, origin;
+    if (writer) {
+      origin = read_on_rank0().path();
+      bytes = read_text(origin);
+    }
+    bytes = dist->broadcast_bytes(bytes);
+    origin = dist->broadcast_bytes(origin);
+    return Checkpoint::decode(bytes, origin, dev);
+  };
+
   // 1. Resolve the config: a new run's, or the checkpoint's plus overrides.
   Config cfg = req.config;
   std::optional<Checkpoint> resume_from;
   if (req.resume) {
     std::vector<std::string> skipped;
-    resume_from = read_resume_checkpoint(dir, &skipped);
+    resume_from = shared_checkpoint([&] { return read_resume_checkpoint(dir, &skipped); }, torch::kCPU);
     const std::string path = resume_from->path();
     for (auto& s : skipped) warn("skipping unusable checkpoint: " + s);
     cfg = Config::from_string(resume_from->config_toml(), path);
     for (auto& o : req.overrides) cfg.set_from_string(o);
+    require(cfg.get_int("dist.world_size") == world,
+            "the run was trained on " + std::to_string(cfg.get_int("dist.world_size")) + " rank(s), this resume has " +
+                std::to_string(world),
+            "resume with the same number of processes (the global batch and the per-rank random streams depend on it)");
     info("resuming from " + path + " at step " + std::to_string(resume_from->state().step));
   } else {
     apply_model_defaults(cfg);
+    cfg.set("dist.world_size", world);
     // Refuse an existing run before any work; the folder itself is made only
     // once data, model and step count are known to be good, so a bad input leaves nothing.
-    check_existing_run(dir, req.force);
+    if (writer) check_existing_run(dir, req.force);
   }
 
   const std::string device_name = cfg.get_string("run.device");
@@ -282,9 +362,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     require(torch::cuda::is_available(), "run.device=cuda but no CUDA device is available to this build",
             "build with scripts/build-gpu.sh on a machine with a GPU, or use run.device=cpu");
   const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
+  require(!(dist && device.is_cuda()), "distributed training runs on CPU ranks (Gloo) in this build",
+          "use run.device=cpu for --nproc/--dist runs (docs/distributed.md)");
   // Map the checkpoint's tensors straight onto the training device, so that
   // loading never moves a parameter off it.
-  if (resume_from && device.is_cuda()) resume_from = Checkpoint::read(resume_from->path(), device);
+  if (resume_from && device.is_cuda() && !dist) resume_from = Checkpoint::read(resume_from->path(), device);
   const uint64_t seed = uint64_t(cfg.get_int("run.seed"));
   torch::manual_seed(seed);
 
@@ -304,11 +386,31 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     require(data.has_labels(), "model '" + model->name() + "' needs class labels but " + data.description + " has none",
             "use a labelled dataset (an image folder with one subfolder per class)");
   model->to(device);
+  // --- distributed: the batch shard, synchronised batch norm, gradient averaging ---
+  std::map<std::string, std::vector<torch::Tensor>> grad_groups;
+  if (dist) {
+    batch_shard().rank = rank;
+    batch_shard().world = world;
+    if (cfg.get_bool("dist.sync_bn")) batch_shard().sum_over_ranks = [&dist](torch::Tensor& t) { dist->sum(t); };
+    dist->set_bucket_bytes(int64_t(cfg.get_float("dist.bucket_mb") * 1048576.0));
+    broadcast_weights(*dist, *model);
+    grad_groups = gradient_groups(*model);
+  }
+  // --- end of distributed setup ---
   // Base rates as the model built its optimizers (before a checkpoint's scheduled rates are restored).
   LrSchedule schedule(cfg, model->optimizers());
 
   LoaderOptions lo;
   lo.batch_size = cfg.get_int("train.batch_size");
+  if (dist && cfg.get_bool("dist.global_batch")) {
+    require(lo.batch_size % world == 0,
+            "train.batch_size = " + std::to_string(lo.batch_size) + " is the global batch (dist.global_batch) but does "
+            "not divide by the " + std::to_string(world) + " ranks",
+            "choose a multiple of the world size, or set dist.global_batch = false to give the batch per rank");
+    lo.batch_size /= world;
+  }
+  lo.shard = rank;
+  lo.shards = world;
   lo.drop_last = cfg.get_bool("data.drop_last");
   lo.seed = seed;
   lo.prefetch = resolve_prefetch(cfg.get_int("data.prefetch"), device);
@@ -327,6 +429,15 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     preview = preview_batch(data, shape.size, std::min<int64_t>(cfg.get_int("sample.grid"), 8), device);
   }
 
+  // This rank's generator state in a checkpoint (every rank's is kept in distributed runs).
+  auto rank_rng_state = [&](const TrainState& s) {
+    if (!s.rank_rng_states.defined()) return s.rng_state.to(torch::kCPU);
+    require(s.rank_rng_states.size(0) == world,
+            "the checkpoint holds the random state of " + std::to_string(s.rank_rng_states.size(0)) + " ranks, not " +
+                std::to_string(world),
+            "resume with the number of processes the run was trained on");
+    return s.rank_rng_states[rank].to(torch::kCPU).contiguous();
+  };
   TrainState st;
   st.shape = shape;
   st.fixed_noise = model->make_noise(cfg.get_int("sample.grid"), device);
@@ -348,7 +459,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
             "resume with the data settings the run started with");
     st.fixed_noise = st.fixed_noise.to(device);
     if (st.fixed_labels.defined()) st.fixed_labels = st.fixed_labels.to(device);
-    set_rng_state(st.rng_state.to(torch::kCPU));
+    set_rng_state(rank_rng_state(st));
     loader.seek(st.loader);
   }
   if (lo.channels_last) model->set_channels_last();
@@ -357,24 +468,34 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   const int64_t total = cfg.get_int("train.steps") > 0 ? cfg.get_int("train.steps")
                                                        : cfg.get_int("train.epochs") * loader.batches_per_epoch();
   require(total > 0, "the run has no steps (train.steps and train.epochs are 0)", "set train.steps or train.epochs");
-  if (!resume_from) prepare_run_dir(dir, req.force);
-  else remove_stale_temp_files(dir);
-  write_file_atomic((fs::path(dir) / "config.toml").string(), cfg.to_toml());
+  if (writer) {
+    if (!resume_from) prepare_run_dir(dir, req.force);
+    else remove_stale_temp_files(dir);
+    write_file_atomic((fs::path(dir) / "config.toml").string(), cfg.to_toml());
+  }
 
   const std::string csv_path = (fs::path(dir) / "metrics.csv").string();
   const std::string events_path = (fs::path(dir) / "events.jsonl").string();
-  if (resume_from) {
+  if (resume_from && writer) {
     truncate_log(csv_path, st.step, true);
     truncate_log(events_path, st.step, false);
   }
-  bool csv_needs_header = !(fs::exists(csv_path) && fs::file_size(csv_path) > 0);
-  Appender csv(csv_path), events(events_path);
-  auto event = [&](nlohmann::json j) { events.line(j.dump()); };
+  bool csv_needs_header = writer && !(fs::exists(csv_path) && fs::file_size(csv_path) > 0);
+  // The logs (rank 0 only in a distributed run: the other ranks hold nullptr).
+  std::unique_ptr<Appender> csv, events;
+  if (writer) {
+    csv = std::make_unique<Appender>(csv_path);
+    events = std::make_unique<Appender>(events_path);
+  }
+  auto event = [&](nlohmann::json j) {
+    if (events) events->line(j.dump());
+  };
   event({{"event", resume_from ? "resume" : "start"}, {"step", st.step}, {"model", model->name()},
-         {"total_steps", total}, {"data", data.description}, {"rollbacks", st.rollbacks}, {"lr_scale", st.lr_scale}});
+         {"total_steps", total}, {"data", data.description}, {"rollbacks", st.rollbacks}, {"lr_scale", st.lr_scale},
+         {"world_size", world}});
   // --- log.tensorboard (src/io/tensorboard.cpp): a new event file per start or resume; nullptr when off ---
   std::unique_ptr<TensorBoardWriter> tb;
-  if (cfg.get_bool("log.tensorboard")) {
+  if (cfg.get_bool("log.tensorboard") && writer) {
     tb = std::make_unique<TensorBoardWriter>(dir, st.step);
     info("tensorboard: " + tb->path());
   }
@@ -395,7 +516,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   const bool warnings_on = cfg.get_bool("monitor.warnings");
   const double real_diversity = mean_pairwise_distance(to_unit_range(data.images.slice(0, 0, 256)));
   // eval.every: FID/KID while training (src/metrics/evaluate.cpp); nullptr when off
-  auto evaluator = TrainingEvaluator::create(cfg, shape, dir);
+  std::unique_ptr<TrainingEvaluator> evaluator;
+  if (writer) evaluator = TrainingEvaluator::create(cfg, shape, dir);
+  const int64_t eval_every = cfg.get_int("eval.every");  // the same on every rank
 
   TrainSummary sum;
   sum.run_dir = dir;
@@ -405,11 +528,12 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   // Mode-collapse signal through the dataset's feature network (src/train/collapse.cpp).
   std::string no_probe;
   std::unique_ptr<CollapseProbe> probe;
-  if (!model->translates()) probe = CollapseProbe::create(cfg, data, &no_probe);
+  if (!model->translates() && writer) probe = CollapseProbe::create(cfg, data, &no_probe);
   if (probe) info("collapse probe: " + probe->network());
   int64_t probed_step = -1;
   auto save_grid = [&](const std::string& name) {
     const std::string path = (fs::path(dir) / "samples" / name).string();
+    if (!writer) return path;
     if (model->translates()) {  // one example per row: input | output | target ...
       auto cols = model->preview(preview);                                         // k x [n, C, H, W]
       auto grid = torch::stack(cols, 1).flatten(0, 1);                              // [n * k, C, H, W]
@@ -446,8 +570,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   };
   auto save_checkpoint = [&]() {
     // Rows up to this step are made durable before the checkpoint that covers them.
-    csv.sync();
-    events.sync();
+    if (csv) csv->sync();
+    if (events) events->sync();
     if (tb) tb->flush();  // log.tensorboard
     // Never write non-finite weights: a checkpoint must always be a good place to resume from.
     for (auto& [name, net] : model->nets())
@@ -457,6 +581,15 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
                           "; not writing a checkpoint",
                       "resume from the last checkpoint with a lower learning rate");
     capture_state();
+    if (dist) {  // every rank's random state; batch norm statistics as rank 0 has them
+      st.rank_rng_states = dist->all_gather(st.rng_state);
+      if (!cfg.get_bool("dist.sync_bn")) {
+        torch::NoGradGuard no_grad;
+        for (auto& [name, net] : model->nets())
+          for (auto& b : net->buffers()) dist->broadcast(b);
+      }
+      if (!writer) return;
+    }
     const fs::path ck = fs::path(dir) / "checkpoints";
     const std::string numbered = (ck / step_name("step-", st.step, ".duel")).string();
     Checkpoint::write(numbered, *model, cfg, st);
@@ -505,9 +638,18 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   const bool use_amp = device.is_cuda() && cfg.get_string("perf.amp") == "bf16";
   StepContext ctx;
   ctx.next_batch = [&]() {
-    images_in_interval += batch_size;
+    images_in_interval += batch_size * world;
     return loader.next();
   };
+  if (dist)  // gradients averaged over the ranks before each optimizer step
+    ctx.after_backward = [&](const std::string& name) {
+      auto it = grad_groups.find(name);
+      if (it == grad_groups.end())
+        throw std::logic_error("duel: model " + model->name() + " reported gradients of unknown net '" + name + "'");
+      dist->average_gradients(it->second);
+    };
+  bool dist_stop = false;          // a rank was asked to stop: all stop after the same step
+  double comm_at_interval = 0;     // dist->comm_seconds() when the log interval began
   // --- reliability: the divergence handler. `what` says which value was not
   // finite after update st.step. Rolls the run back, or throws duel::Error.
   auto diverged = [&](const std::string& what) {
@@ -533,7 +675,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
                   hint);
     }
     std::vector<std::string> skipped;
-    Checkpoint ck = on_disk ? read_resume_checkpoint(dir, &skipped, device)
+    Checkpoint ck = on_disk ? shared_checkpoint([&] { return read_resume_checkpoint(dir, &skipped, device); }, device)
                             : Checkpoint::decode(start_snapshot, "the start of the run", device);
     const std::string from = ck.path();
     for (auto& s : skipped) warn("skipping unusable checkpoint: " + s);
@@ -547,19 +689,21 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     st.lr_scale = lr_scale;
     st.fixed_noise = st.fixed_noise.to(device);
     if (st.fixed_labels.defined()) st.fixed_labels = st.fixed_labels.to(device);
-    set_rng_state(st.rng_state.to(torch::kCPU));
+    set_rng_state(rank_rng_state(st));
     loader.seek(st.loader);
     if (lo.channels_last) model->set_channels_last();
     if (device.is_cuda()) torch::cuda::manual_seed_all(seed * 1000003ULL + uint64_t(st.step));
     schedule.scale_base(0.5);  // the restore leaves rates alone: halve the current and base rates
     // The logs go back to the checkpoint's step, as on a resume.
-    truncate_log(csv_path, st.step, true);
-    truncate_log(events_path, st.step, false);
+    if (writer) {
+      truncate_log(csv_path, st.step, true);
+      truncate_log(events_path, st.step, false);
+      csv->reopen();
+      events->reopen();
+      csv_needs_header = !(fs::exists(csv_path) && fs::file_size(csv_path) > 0);
+    }
     if (tb) tb->restart(st.step);  // log.tensorboard: TensorBoard drops what it read past this step
     tb_image_step = -1;
-    csv.reopen();
-    events.reopen();
-    csv_needs_header = !(fs::exists(csv_path) && fs::file_size(csv_path) > 0);
     sums.clear();
     in_interval = 0;
     images_in_interval = 0;
@@ -593,13 +737,14 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     return std::string("a loss is not finite");
   };
   // --- end of the divergence handler ---
+  if (dist) comm_at_interval = dist->comm_seconds();  // the start-up broadcasts are not a step's
   while (st.step < total) {
-    if (stop_requested().load()) {
+    if (dist ? dist_stop : stop_requested().load()) {
       sum.interrupted = true;
       break;
     }
     Batch batch = loader.next();
-    images_in_interval += batch.images.size(0);
+    images_in_interval += batch.images.size(0) * world;
     ctx.step = st.step;
     ctx.progress = double(st.step) / double(total);
     schedule.apply(st.step, total);
@@ -620,14 +765,20 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     // --- reliability: the per-step check of the losses, and of the weights before anything is saved ---
     {
       const bool saving = st.step == total || (ckpt_every > 0 && st.step % ckpt_every == 0) ||
-                          (evaluator && evaluator->due(st.step));
+                          (eval_every > 0 && st.step % eval_every == 0);
       const bool check_now = !device.is_cuda() || saving || st.step % log_every == 0 ||
                              (sample_every > 0 && st.step % sample_every == 0);
       auto finite = scalars_finite(scalars);
       pending_finite = pending_finite.defined() ? pending_finite.logical_and(finite) : finite;
       if (check_now) {
-        const bool ok = pending_finite.item<bool>();
+        bool ok = pending_finite.item<bool>();
         pending_finite = torch::Tensor();
+        if (dist) {  // the ranks agree on stopping and on divergence, so they stay in step
+          auto flags = torch::tensor({stop_requested().load() ? 1.0f : 0.0f, ok ? 0.0f : 1.0f});
+          dist->sum(flags);
+          dist_stop = flags[0].item<float>() > 0;
+          ok = flags[1].item<float>() == 0;
+        }
         if (!ok) {
           diverged(first_non_finite(scalars));
           continue;
@@ -673,6 +824,16 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       LoggedRow row;
       row.step = st.step;
       report.scalars.clear();
+      if (dist && !sums.empty()) {  // the interval's means over all ranks
+        std::vector<torch::Tensor> vals;
+        for (auto& kv : sums) vals.push_back(kv.second.detach().reshape({}).to(torch::kFloat64));
+        auto all = torch::stack(vals);
+        dist->sum(all);
+        all.div_(double(world));
+        for (size_t i = 0; i < sums.size(); ++i) sums[i].second = all[int64_t(i)];
+      }
+      const double comm_share = dist && dt > 0 ? (dist->comm_seconds() - comm_at_interval) / dt : 0;
+      if (dist) comm_at_interval = dist->comm_seconds();
       for (auto& [k, v] : sums) {
         double m = v.item<double>() / double(in_interval);
         row.values[k] = m;
@@ -686,17 +847,20 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       if (csv_needs_header) {
         std::string h = "step,epoch";
         for (auto& [k, v] : sums) h += "," + k;
-        csv.line(h + ",img_per_s,elapsed_s" + (evaluator ? evaluator->csv_header() : ""));
+        csv->line(h + ",img_per_s,elapsed_s" + (dist ? ",comm_share" : "") +
+                  (evaluator ? evaluator->csv_header() : ""));
         csv_needs_header = false;
       }
       std::string line = std::to_string(st.step) + "," + std::to_string(batch.epoch);
       nlohmann::json j{{"event", "log"}, {"step", st.step}, {"epoch", batch.epoch}};
       for (auto& [k, v] : row.values) j[k] = v;
       for (auto& [k, v] : report.scalars) line += "," + format_double(v);
-      line += "," + format_double(img_per_s) + "," + format_double(elapsed) + (evaluator ? evaluator->csv_cells() : "");
+      line += "," + format_double(img_per_s) + "," + format_double(elapsed) +
+              (dist ? "," + format_double(comm_share) : "") + (evaluator ? evaluator->csv_cells() : "");
       j["img_per_s"] = img_per_s;
       j["elapsed_s"] = elapsed;
-      csv.line(line);
+      if (dist) j["comm_share"] = comm_share;  // fraction of the interval spent in collectives (rank 0)
+      if (csv) csv->line(line);
       event(j);
       if (tb) {  // log.tensorboard: the row's scalars, tagged by name
         for (auto& [k, v] : report.scalars) tb->scalar(k, st.step, v);
@@ -734,8 +898,11 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   sum.final_grid = save_grid("final.png");
   if (sum.checkpoint.empty()) sum.checkpoint = (fs::path(dir) / "checkpoints" / "latest.duel").string();
   sum.steps_done = st.step - sum.start_step;
+  sum.rank = rank;
+  sum.world_size = world;
+  sum.comm_seconds = dist ? dist->comm_seconds() : 0;
   sum.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-  sum.img_per_s = sum.seconds > 0 ? double(sum.steps_done * batch_size) / sum.seconds : 0;
+  sum.img_per_s = sum.seconds > 0 ? double(sum.steps_done * batch_size * world) / sum.seconds : 0;
   for (auto& [k, v] : report.scalars) sum.last[k] = v;
   event({{"event", sum.interrupted ? "interrupted" : "finish"}, {"step", st.step}, {"seconds", sum.seconds}});
   return sum;

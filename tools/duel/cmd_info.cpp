@@ -1,8 +1,10 @@
 // `duel info`: what a checkpoint holds.
+#include <cmath>
 #include <cstdio>
 
 #include "commands.h"
 #include "duel/core/config.h"
+#include "duel/core/error.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
 
@@ -12,10 +14,13 @@ namespace {
 Action add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto show_config = std::make_shared<bool>(false);
+  auto compare = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("info", "describe a checkpoint");
   cmd->add_option("checkpoint", *path, "checkpoint file")->required();
   cmd->add_flag("--config", *show_config, "also print the full resolved config");
-  return [path, show_config]() -> int {
+  cmd->add_option("--compare", *compare,
+                  "another checkpoint of the same model: print the largest weight difference of each net");
+  return [path, show_config, compare]() -> int {
     apply_threads(1);
     Checkpoint ck = Checkpoint::read(*path);
     Config cfg;
@@ -40,6 +45,41 @@ Action add_info(CLI::App& app) {
     for (auto& [name, opt] : model->optimizers())
       std::printf("optimizer %-3s %zu parameter groups, state saved\n", name.c_str(), opt->param_groups().size());
     std::printf("fixed noise: %lld x %lld\n", (long long)st.fixed_noise.size(0), (long long)st.fixed_noise.size(1));
+    if (st.rank_rng_states.defined())
+      std::printf("ranks:       %lld (distributed run; every rank's random state saved)\n",
+                  (long long)st.rank_rng_states.size(0));
+    if (!compare->empty()) {
+      Checkpoint other = Checkpoint::read(*compare);
+      Config other_cfg;
+      auto other_model = load_generator(other, other_cfg);
+      require(other.model_name() == ck.model_name(),
+              "'" + *compare + "' holds a " + other.model_name() + " model, not " + ck.model_name(),
+              "compare two checkpoints of the same model");
+      auto theirs = other_model->nets();
+      for (auto& [name, net] : model->nets()) {
+        std::shared_ptr<torch::nn::Module> o;
+        for (auto& [n2, net2] : theirs)
+          if (n2 == name) o = net2;
+        require(o != nullptr, "'" + *compare + "' has no net " + name, "compare checkpoints of the same configuration");
+        auto a = net->named_parameters(), b = o->named_parameters();
+        double max_diff = 0, max_abs = 0, diff_sq = 0, norm_sq = 0;
+        for (auto& p : a) {
+          const auto* q = b.find(p.key());
+          require(q != nullptr && q->sizes() == p.value().sizes(),
+                  "net " + name + " of '" + *compare + "' differs in parameter " + p.key(),
+                  "compare checkpoints of the same configuration");
+          max_diff = std::max(max_diff, (p.value() - *q).abs().max().item<double>());
+          max_abs = std::max(max_abs, p.value().abs().max().item<double>());
+          diff_sq += (p.value().to(torch::kFloat64) - q->to(torch::kFloat64)).square().sum().item<double>();
+          norm_sq += p.value().to(torch::kFloat64).square().sum().item<double>();
+        }
+        // The relative difference of the whole weight vector: robust to the
+        // few weights whose gradient is rounding noise (a conv bias before a
+        // norm layer), which Adam turns into full-size steps of either sign.
+        std::printf("compare %-8s relative difference %.3g, max |difference| %.3g (largest |weight| %.3g)\n",
+                    name.c_str(), norm_sq > 0 ? std::sqrt(diff_sq / norm_sq) : std::sqrt(diff_sq), max_diff, max_abs);
+      }
+    }
     if (*show_config) std::printf("\n%s", cfg.to_toml().c_str());
     return 0;
   };

@@ -3,7 +3,10 @@
 // checkpoint; a second signal exits at once.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <unistd.h>
 
 #include "commands.h"
@@ -24,9 +27,10 @@ void on_signal(int sig) {
 }
 
 struct TrainArgs {
-  std::string config, out, resume, device, features;
+  std::string config, out, resume, device, features, dist;
   std::vector<std::string> sets;
-  int threads = 0;
+  int threads = 0, nproc = 0;
+  int64_t world_size = -1, rank = -1;
   bool force = false, list_models = false, list_keys = false;
 };
 
@@ -37,6 +41,28 @@ const char* type_word(ConfigType t) {
     case ConfigType::Bool: return "bool";
     default: return "string";
   }
+}
+
+// This process's command line without `--nproc N` / `--nproc=N`: what each rank runs.
+std::vector<std::string> rank_command_line() {
+  std::ifstream f("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args, out;
+  for (size_t p = 0; p < all.size();) {
+    const size_t z = all.find('\0', p);
+    args.push_back(all.substr(p, z == std::string::npos ? std::string::npos : z - p));
+    if (z == std::string::npos) break;
+    p = z + 1;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (args[i].rfind("--nproc=", 0) == 0) continue;
+    out.push_back(args[i]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -56,6 +82,12 @@ Action add_train(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--resume", a->resume, "continue the run in this folder from its newest good checkpoint");
   cmd->add_flag("--force", a->force, "overwrite an existing run in --out");
+  cmd->add_option("--nproc", a->nproc, "train data-parallel on N processes of this machine (docs/distributed.md)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--dist", a->dist, "rendezvous of a multi-machine run: tcp://HOST:PORT of rank 0");
+  cmd->add_option("--world-size", a->world_size, "number of ranks of a --dist run")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--rank", a->rank, "this process's rank in a --dist run (0 writes the run folder)")
+      ->check(CLI::Range(0, (1 << 20) - 1));
   cmd->add_flag("--list-models", a->list_models, "list registered models and exit");
   cmd->add_flag("--list-keys", a->list_keys, "list every config key with its default and exit");
   return [a]() -> int {
@@ -97,16 +129,33 @@ Action add_train(CLI::App& app) {
       req.run_dir = a->out;
       req.force = a->force;
     }
+    if (a->nproc > 1) {  // the launcher: start the ranks, wait for them
+      require(a->dist.empty() && a->world_size < 0 && a->rank < 0, "--nproc starts its own ranks",
+              "use either --nproc N (one machine) or --dist/--world-size/--rank (one process per call)");
+      Config given = req.config;
+      for (auto& o : req.overrides) given.set_from_string(o);
+      return launch_local_ranks(a->nproc, rank_command_line(), given.get_float("dist.timeout_s"));
+    }
+    req.dist = resolve_dist_options(a->dist, a->world_size, a->rank);
+    const char* external = std::getenv("DUEL_DIST_EXTERNAL_STORE");
+    req.dist_store_is_external = external && std::string(external) == "1";
+    const bool quiet = req.dist.rank != 0;  // ranks other than 0 print only errors
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
     ProgressRenderer bar;
     TrainerEvents ev;
-    ev.progress = [&](const ProgressReport& r) { bar.update(r); };
-    ev.info = [&](const std::string& s) { bar.message("", s); };
-    ev.warning = [&](const std::string& s) { bar.message("warning: ", s); };
+    if (!quiet) {
+      ev.progress = [&](const ProgressReport& r) { bar.update(r); };
+      ev.info = [&](const std::string& s) { bar.message("", s); };
+      ev.warning = [&](const std::string& s) { bar.message("warning: ", s); };
+    }
     TrainSummary s = train(req, ev);
     bar.finish();
+    if (quiet) return s.interrupted ? 128 + int(g_signal ? g_signal : SIGTERM) : 0;
+    if (s.world_size > 1)
+      std::printf("distributed:  %lld ranks, %.1f%% of rank 0's time in collectives\n", (long long)s.world_size,
+                  s.seconds > 0 ? 100.0 * s.comm_seconds / s.seconds : 0.0);
     std::printf("%s %lld steps (%lld -> %lld of %lld) in %s, %.0f img/s\n",
                 s.interrupted ? "interrupted after" : "trained", (long long)s.steps_done, (long long)s.start_step,
                 (long long)(s.start_step + s.steps_done), (long long)s.total_steps, format_duration(s.seconds).c_str(),
@@ -117,7 +166,7 @@ Action add_train(CLI::App& app) {
     std::printf("metrics:      %s/metrics.csv (and events.jsonl)\n", s.run_dir.c_str());
     if (s.interrupted) {
       std::printf("resume with:  duel train --resume %s\n", s.run_dir.c_str());
-      return 128 + int(g_signal);
+      return 128 + int(g_signal ? g_signal : SIGTERM);  // a distributed run stops when any rank is signalled
     }
     return 0;
   };

@@ -43,6 +43,14 @@ struct LoaderOptions {
   int64_t crop = 0;
   bool flip = false;
   torch::Device device = torch::kCPU;
+  // Data-parallel runs (docs/distributed.md): the epoch's order is cut into
+  // global batches of batch_size x shards images, and shard r takes rows
+  // [r x batch_size, (r + 1) x batch_size) of each, so the shards are disjoint
+  // and together see exactly the batches of one process with the global
+  // batch. The per-image random choices (B images of unpaired data, crops,
+  // flips) are drawn for the global batch and sliced the same way. Needs drop_last.
+  int64_t shard = 0;
+  int64_t shards = 1;
 };
 
 struct LoaderPosition {

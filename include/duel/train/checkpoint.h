@@ -29,6 +29,9 @@ struct TrainState {
   torch::Tensor fixed_noise;   // [grid, latent]
   torch::Tensor fixed_labels;  // [grid] or undefined
   torch::Tensor rng_state;     // CPU generator state
+  // Distributed runs: every rank's CPU generator state, uint8 [world, bytes]
+  // (row r is rank r's); undefined for a single process.
+  torch::Tensor rank_rng_states;
   DataShape shape;             // what the nets were built for
   int64_t rollbacks = 0;       // divergence rollbacks so far (train.nan_rollbacks)
   double lr_scale = 1.0;       // factor on every base learning rate (halved per rollback)

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "duel/core/config.h"
+#include "duel/train/distributed.h"
 
 namespace duel {
 
@@ -38,6 +39,10 @@ struct TrainRequest {
   std::string run_dir;
   bool resume = false;
   bool force = false;
+  // Data-parallel training (docs/distributed.md): this process's rank and the
+  // rendezvous; a single process when dist.world_size is 1.
+  DistOptions dist;
+  bool dist_store_is_external = false;  // the --nproc launcher hosts the store
 };
 
 struct TrainSummary {
@@ -46,6 +51,8 @@ struct TrainSummary {
   bool interrupted = false;
   std::string run_dir, final_grid, checkpoint;
   std::map<std::string, double> last;  // last logged means
+  int64_t rank = 0, world_size = 1;
+  double comm_seconds = 0;  // time in collectives (distributed runs)
 };
 
 // Set by a signal handler: the trainer finishes its step, checkpoints and returns.

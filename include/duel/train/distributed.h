@@ -1,0 +1,68 @@
+// Data-parallel training over processes and machines on PyTorch's c10d:
+// a TCPStore rendezvous and ProcessGroupGloo collectives (docs/distributed.md).
+//
+// Every rank runs the same trainer on its shard of each global batch
+// (LoaderOptions::shard); after each backward the gradients of the net about
+// to step are averaged over the ranks (Collective::average_gradients), so all
+// ranks hold the same weights after every update. Rank 0 alone writes the run
+// folder. This header keeps c10d out of every other translation unit.
+#pragma once
+#include <torch/nn/module.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace duel {
+
+struct DistOptions {
+  int64_t world_size = 1;
+  int64_t rank = 0;
+  int64_t local_rank = 0;
+  std::string host;  // rendezvous host (rank 0's store)
+  int64_t port = 0;
+  double timeout_s = 300;  // a collective or rendezvous waiting longer fails
+  bool enabled() const { return world_size > 1; }
+};
+
+// The options of this process: from `--dist tcp://HOST:PORT --world-size W
+// --rank R` when given, else from MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK
+// and LOCAL_RANK (torchrun, Slurm and Kubernetes launchers), else a single
+// process. Throws duel::Error naming the bad value.
+DistOptions resolve_dist_options(const std::string& url, int64_t world_size, int64_t rank);
+
+// Parses "tcp://HOST:PORT" (IPv6 hosts in brackets); throws duel::Error.
+std::pair<std::string, int64_t> parse_dist_url(const std::string& url);
+
+class Collective {
+ public:
+  // Joins the group: rank 0 hosts the TCPStore at host:port unless
+  // `store_is_external` (duel train --nproc hosts it in the launcher).
+  static std::unique_ptr<Collective> connect(const DistOptions& options, bool store_is_external = false);
+  virtual ~Collective() = default;
+
+  virtual int64_t rank() const = 0;
+  virtual int64_t world_size() const = 0;
+  // Averages the defined gradients of `params` over the ranks, in buckets of
+  // at most bucket_bytes (one all-reduce per bucket, all in flight at once).
+  virtual void average_gradients(const std::vector<torch::Tensor>& params) = 0;
+  // Sums a tensor over the ranks, in place.
+  virtual void sum(torch::Tensor& t) = 0;
+  // Rank 0's tensor (or bytes) on every rank.
+  virtual void broadcast(torch::Tensor& t) = 0;
+  virtual std::string broadcast_bytes(const std::string& bytes) = 0;
+  // Every rank's tensor stacked in rank order: [world, ...].
+  virtual torch::Tensor all_gather(const torch::Tensor& t) = 0;
+  // Seconds spent in collectives so far (the communication share of a step).
+  virtual double comm_seconds() const = 0;
+  virtual void set_bucket_bytes(int64_t bytes) = 0;
+};
+
+// Starts `nproc` copies of this program (argv with --nproc removed) as ranks
+// 0..nproc-1 on this machine, with a rendezvous store on 127.0.0.1 at a free
+// port, forwards SIGINT/SIGTERM to them, and waits. When a rank fails, the
+// others get timeout_s to finish before they are killed. Returns the exit
+// status for the launcher (0, or the first failing rank's).
+int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double timeout_s);
+
+}  // namespace duel

@@ -1,0 +1,332 @@
+// c10d process groups for data-parallel training; see the header.
+// Compiled with USE_C10D_GLOO (CMakeLists.txt), which LibTorch's c10d
+// headers need to declare ProcessGroupGloo.
+#include "duel/train/distributed.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "duel/core/error.h"
+
+namespace duel {
+
+namespace {
+
+int64_t parse_int(const std::string& text, const std::string& what, int64_t lo, int64_t hi) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  require(used == text.size() && !text.empty() && v >= lo && v <= hi,
+          what + " = '" + text + "' is not a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
+          "see docs/distributed.md");
+  return v;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+const std::string kHint = "another rank exited or stopped answering (see its output); once all ranks are "
+                          "stopped, continue the run with `duel train --resume` on every rank";
+
+}  // namespace
+
+std::pair<std::string, int64_t> parse_dist_url(const std::string& url) {
+  const std::string scheme = "tcp://";
+  require(url.rfind(scheme, 0) == 0, "--dist '" + url + "' is not a tcp:// address",
+          "pass --dist tcp://HOST:PORT (rank 0's host and a free port)");
+  std::string rest = url.substr(scheme.size());
+  std::string host, port;
+  if (!rest.empty() && rest[0] == '[') {  // [IPv6]:port
+    const auto close = rest.find(']');
+    require(close != std::string::npos && close + 1 < rest.size() && rest[close + 1] == ':',
+            "--dist '" + url + "' has no port", "pass --dist tcp://[ADDRESS]:PORT");
+    host = rest.substr(1, close - 1);
+    port = rest.substr(close + 2);
+  } else {
+    const auto colon = rest.rfind(':');
+    require(colon != std::string::npos && colon > 0, "--dist '" + url + "' has no host or port",
+            "pass --dist tcp://HOST:PORT");
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  return {host, parse_int(port, "the port of --dist '" + url + "'", 1, 65535)};
+}
+
+DistOptions resolve_dist_options(const std::string& url, int64_t world_size, int64_t rank) {
+  DistOptions o;
+  if (!url.empty()) {
+    std::tie(o.host, o.port) = parse_dist_url(url);
+    require(world_size >= 1, "--dist needs --world-size", "pass --world-size W (the number of ranks)");
+    require(rank >= 0 && rank < world_size,
+            "--rank " + std::to_string(rank) + " is outside [0, " + std::to_string(world_size) + ")",
+            "number the ranks 0 to world size - 1");
+    o.world_size = world_size;
+    o.rank = rank;
+    o.local_rank = env("LOCAL_RANK").empty() ? 0 : parse_int(env("LOCAL_RANK"), "LOCAL_RANK", 0, 1 << 20);
+    return o;
+  }
+  require(world_size < 0 && rank < 0, "--world-size and --rank need --dist tcp://HOST:PORT",
+          "pass --dist, or set MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK in the environment");
+  if (env("WORLD_SIZE").empty()) return o;  // a single process
+  o.world_size = parse_int(env("WORLD_SIZE"), "WORLD_SIZE", 1, 1 << 20);
+  if (o.world_size == 1) return o;
+  require(!env("RANK").empty(), "WORLD_SIZE is set but RANK is not", "set RANK (0 to WORLD_SIZE - 1) for each process");
+  o.rank = parse_int(env("RANK"), "RANK", 0, o.world_size - 1);
+  o.local_rank = env("LOCAL_RANK").empty() ? 0 : parse_int(env("LOCAL_RANK"), "LOCAL_RANK", 0, 1 << 20);
+  require(!env("MASTER_ADDR").empty() && !env("MASTER_PORT").empty(),
+          "WORLD_SIZE = " + std::to_string(o.world_size) + " but MASTER_ADDR or MASTER_PORT is not set",
+          "set MASTER_ADDR and MASTER_PORT to rank 0's host and a free port");
+  o.host = env("MASTER_ADDR");
+  o.port = parse_int(env("MASTER_PORT"), "MASTER_PORT", 1, 65535);
+  return o;
+}
+
+namespace {
+
+class GlooCollective : public Collective {
+ public:
+  GlooCollective(const DistOptions& o, bool store_is_external) : opt_(o) {
+    const auto timeout = std::chrono::milliseconds(int64_t(o.timeout_s * 1000));
+    try {
+      c10d::TCPStoreOptions so;
+      so.port = uint16_t(o.port);
+      so.isServer = o.rank == 0 && !store_is_external;
+      so.numWorkers = o.world_size;
+      so.waitWorkers = false;
+      so.timeout = timeout;
+      auto store = c10::make_intrusive<c10d::TCPStore>(o.host, so);
+      auto pgo = c10d::ProcessGroupGloo::Options::create(timeout);
+      // The interface that routes to the rendezvous host: loopback for a local run.
+      pgo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.host));
+      pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("duel", store),
+                                                        int(o.rank), int(o.world_size), pgo);
+      store_ = store;
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Error("rank " + std::to_string(o.rank) + " could not join the " + std::to_string(o.world_size) +
+                      "-rank group at " + o.host + ":" + std::to_string(o.port) + ": " + first_line(e.what()),
+                  "start every rank with the same --dist address and --world-size within dist.timeout_s (" +
+                      std::to_string(int64_t(o.timeout_s)) + " s), and check that rank 0's port is free and reachable");
+    }
+  }
+
+  int64_t rank() const override { return opt_.rank; }
+  int64_t world_size() const override { return opt_.world_size; }
+  double comm_seconds() const override { return comm_s_; }
+  void set_bucket_bytes(int64_t b) override { bucket_bytes_ = std::max<int64_t>(b, 1); }
+
+  void average_gradients(const std::vector<torch::Tensor>& params) override {
+    // Buckets of same-dtype gradients, flattened into one buffer each.
+    std::vector<std::vector<torch::Tensor>> buckets;
+    int64_t bytes = 0;
+    for (auto& p : params) {
+      const auto& g = p.grad();
+      if (!g.defined()) continue;
+      const int64_t b = g.numel() * int64_t(g.element_size());
+      if (buckets.empty() || bytes + b > bucket_bytes_ ||
+          buckets.back().front().scalar_type() != g.scalar_type() || buckets.back().front().device() != g.device()) {
+        buckets.emplace_back();
+        bytes = 0;
+      }
+      buckets.back().push_back(g);
+      bytes += b;
+    }
+    if (buckets.empty()) return;
+    timed("averaging gradients", [&] {
+      std::vector<std::vector<at::Tensor>> flat(buckets.size());
+      std::vector<c10::intrusive_ptr<c10d::Work>> work;
+      for (size_t i = 0; i < buckets.size(); ++i) {
+        std::vector<torch::Tensor> parts;
+        for (auto& g : buckets[i]) parts.push_back(g.reshape({-1}));
+        flat[i] = {torch::cat(parts)};
+        work.push_back(pg_->allreduce(flat[i]));
+      }
+      for (size_t i = 0; i < buckets.size(); ++i) {
+        work[i]->wait();
+        auto& f = flat[i][0];
+        f.div_(double(opt_.world_size));
+        int64_t off = 0;
+        for (auto& g : buckets[i]) {
+          g.copy_(f.slice(0, off, off + g.numel()).view_as(g));
+          off += g.numel();
+        }
+      }
+    });
+  }
+
+  void sum(torch::Tensor& t) override {
+    timed("summing over ranks", [&] {
+      std::vector<at::Tensor> v{t.is_contiguous() ? t : t.contiguous()};
+      pg_->allreduce(v)->wait();
+      if (!v[0].is_same(t)) t.copy_(v[0]);
+    });
+  }
+
+  void broadcast(torch::Tensor& t) override {
+    timed("broadcasting from rank 0", [&] {
+      std::vector<at::Tensor> v{t.is_contiguous() ? t : t.contiguous()};
+      pg_->broadcast(v)->wait();
+      if (!v[0].is_same(t)) t.copy_(v[0]);
+    });
+  }
+
+  std::string broadcast_bytes(const std::string& bytes) override {
+    auto n = torch::tensor({int64_t(bytes.size())}, torch::kInt64);
+    broadcast(n);
+    auto buf = torch::empty({n.item<int64_t>()}, torch::kUInt8);
+    if (opt_.rank == 0) std::memcpy(buf.data_ptr(), bytes.data(), bytes.size());
+    broadcast(buf);
+    return std::string(reinterpret_cast<const char*>(buf.data_ptr()), size_t(buf.numel()));
+  }
+
+  torch::Tensor all_gather(const torch::Tensor& t) override {
+    std::vector<std::vector<at::Tensor>> out(1);
+    for (int64_t r = 0; r < opt_.world_size; ++r) out[0].push_back(torch::empty_like(t));
+    std::vector<at::Tensor> in{t.contiguous()};
+    timed("gathering from every rank", [&] { pg_->allgather(out, in)->wait(); });
+    return torch::stack(out[0]);
+  }
+
+ private:
+  static std::string first_line(const std::string& s) {
+    auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+  }
+  template <class F>
+  void timed(const char* what, F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      f();
+    } catch (const std::exception& e) {
+      throw Error("rank " + std::to_string(opt_.rank) + " of " + std::to_string(opt_.world_size) + ": " + what +
+                      " failed (dist.timeout_s = " + std::to_string(int64_t(opt_.timeout_s)) + " s): " + first_line(e.what()),
+                  kHint);
+    }
+    comm_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  DistOptions opt_;
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+  int64_t bucket_bytes_ = 25 << 20;
+  double comm_s_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Collective> Collective::connect(const DistOptions& options, bool store_is_external) {
+  return std::make_unique<GlooCollective>(options, store_is_external);
+}
+
+// --- duel train --nproc N: the local launcher ---
+namespace {
+volatile std::sig_atomic_t g_forward_signal = 0;
+void remember_signal(int sig) { g_forward_signal = sig; }
+}  // namespace
+
+int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double timeout_s) {
+  require(nproc >= 1 && nproc <= 1024, "--nproc " + std::to_string(nproc) + " is out of range", "pass 1 to 1024");
+  // The launcher hosts the rendezvous store on a port the OS picks, so there is no port to choose or race for.
+  c10d::TCPStoreOptions so;
+  so.port = 0;
+  so.isServer = true;
+  so.numWorkers = nproc;
+  so.waitWorkers = false;
+  so.timeout = std::chrono::milliseconds(int64_t(timeout_s * 1000));
+  c10::intrusive_ptr<c10d::TCPStore> server;
+  try {
+    server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  } catch (const std::exception& e) {
+    throw Error(std::string("cannot open a rendezvous port on 127.0.0.1: ") + e.what(), "check the loopback interface");
+  }
+  const std::string port = std::to_string(server->getPort());
+
+  std::vector<pid_t> pids;
+  for (int r = 0; r < nproc; ++r) {
+    const pid_t pid = fork();
+    require(pid >= 0, std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno),
+            "lower --nproc");
+    if (pid == 0) {
+      // Its own process group: a terminal's Ctrl-C reaches the launcher alone, which forwards it once.
+      setpgid(0, 0);
+      setenv("MASTER_ADDR", "127.0.0.1", 1);
+      setenv("MASTER_PORT", port.c_str(), 1);
+      setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+      setenv("RANK", std::to_string(r).c_str(), 1);
+      setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+      setenv("DUEL_DIST_EXTERNAL_STORE", "1", 1);
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv("/proc/self/exe", args.data());
+      std::fprintf(stderr, "duel: cannot start rank %d: %s\n", r, std::strerror(errno));
+      _exit(127);
+    }
+    pids.push_back(pid);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = remember_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  int status_out = 0;
+  size_t running = pids.size();
+  std::vector<bool> done(pids.size(), false);
+  std::chrono::steady_clock::time_point kill_at = std::chrono::steady_clock::time_point::max();
+  while (running > 0) {
+    if (g_forward_signal != 0) {
+      const int sig = g_forward_signal;
+      g_forward_signal = 0;
+      for (size_t i = 0; i < pids.size(); ++i)
+        if (!done[i]) kill(pids[i], sig);
+    }
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      for (size_t i = 0; i < pids.size(); ++i)
+        if (pids[i] == pid && !done[i]) {
+          done[i] = true;
+          --running;
+          const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          if (code != 0 && status_out == 0) {
+            status_out = code;
+            std::fprintf(stderr, "duel: rank %zu exited with status %d; waiting up to %.0f s for the other ranks\n", i,
+                         code, timeout_s);
+            kill_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000) + 5000);
+          }
+        }
+      continue;
+    }
+    if (std::chrono::steady_clock::now() > kill_at) {
+      for (size_t i = 0; i < pids.size(); ++i)
+        if (!done[i]) {
+          std::fprintf(stderr, "duel: rank %zu did not stop; killing it\n", i);
+          kill(pids[i], SIGKILL);
+        }
+      kill_at = std::chrono::steady_clock::time_point::max();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status_out;
+}
+
+}  // namespace duel

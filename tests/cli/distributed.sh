@@ -1,0 +1,127 @@
+# Data-parallel training on c10d/Gloo over loopback (docs/distributed.md):
+#  - 2 ranks x batch B follow 1 process x batch 2B (same data order, same
+#    noise) to float tolerance: dcgan with synchronised batch norm, and
+#    cyclegan (four nets, two optimizers); controls show the check can fail;
+#  - a 2-rank run resumes bit for bit;
+#  - a rank that dies or hangs makes the other fail with a message within dist.timeout_s;
+#  - bad distributed settings are refused with exit 2.
+source "$(dirname "$0")/lib.sh"
+quiet=(--set train.checkpoint_every=0 --set train.sample_every=0)
+# relative difference of net $3 between two checkpoints
+reldiff() { "$DUEL" info "$1" --compare "$2" | awk -v n="$3" '$1 == "compare" && $2 == n { print $5 }' | tr -d ,; }
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 < b + 0) }'; }
+# loss columns (3..6) of two metrics.csv files agree to 4 significant digits
+same_losses() {
+  paste -d, <(cut -d, -f3-6 "$1" | tail -n +2) <(cut -d, -f3-6 "$2" | tail -n +2) |
+    awk -F, '{ for (i = 1; i <= 4; i++) { d = $i - $(i + 4); if (d < 0) d = -d; a = $i < 0 ? -$i : $i;
+               if (d > 1e-4 * (a + 1e-3)) bad = 1 } } END { exit bad }'
+}
+
+# --- dcgan: 1 x 32 vs 2 x 16 (dist.sync_bn), 6 steps ---
+"$DUEL" train --out "$WORK/one" "${TINY[@]}" "${quiet[@]}" --set train.batch_size=32 --set train.steps=6 >/dev/null 2>&1 ||
+  fail "single-process dcgan"
+out=$("$DUEL" train --out "$WORK/two" --nproc 2 "${TINY[@]}" "${quiet[@]}" --set train.batch_size=16 \
+  --set dist.sync_bn=true --set train.steps=6 2>&1) || fail "2-rank dcgan: $out"
+grep -q "distributed:  2 ranks" <<<"$out" || fail "no distributed summary: $out"
+grep -q "^world_size = 2\|^\[dist\]" "$WORK/two/config.toml" || grep -q "world_size = 2" "$WORK/two/config.toml" ||
+  fail "config.toml does not record the world size"
+"$DUEL" info "$WORK/two/checkpoints/latest.duel" | grep -q "ranks: *2" || fail "checkpoint lacks the ranks' states"
+for net in G D; do
+  d=$(reldiff "$WORK/one/checkpoints/latest.duel" "$WORK/two/checkpoints/latest.duel" $net)
+  below "$d" 5e-4 || fail "dcgan $net: 2 x 16 differs from 1 x 32 by $d (relative)"
+done
+same_losses "$WORK/one/metrics.csv" "$WORK/two/metrics.csv" || fail "dcgan loss curves differ"
+# Control: without synchronised batch norm each rank normalises its own 16 images, which the check sees.
+"$DUEL" train --out "$WORK/two-local-bn" --nproc 2 "${TINY[@]}" "${quiet[@]}" --set train.batch_size=16 \
+  --set train.steps=6 >/dev/null 2>&1 || fail "2-rank dcgan without sync_bn"
+d=$(reldiff "$WORK/one/checkpoints/latest.duel" "$WORK/two-local-bn/checkpoints/latest.duel" G)
+below "$d" 5e-4 && fail "per-rank batch norm passes the equivalence check ($d)"
+# dist.global_batch: train.batch_size=32 split over 2 ranks is the same run.
+"$DUEL" train --out "$WORK/two-global" --nproc 2 "${TINY[@]}" "${quiet[@]}" --set train.batch_size=32 \
+  --set dist.global_batch=true --set dist.sync_bn=true --set train.steps=6 >/dev/null 2>&1 || fail "global batch"
+cmp <("$DUEL" info "$WORK/two/checkpoints/latest.duel" | grep "^net") \
+  <("$DUEL" info "$WORK/two-global/checkpoints/latest.duel" | grep "^net") || fail "dist.global_batch run differs"
+
+# --- cyclegan (G_AB, G_BA, D_A, D_B): 1 x 8 vs 2 x 4 ---
+mkdir -p "$WORK/A/train" "$WORK/B/train"
+i=0
+for f in $(find "$FIXTURES/folder-rgb" -name '*.png' | sort); do
+  i=$((i + 1)); cp "$f" "$WORK/A/train/im$i.png"; cp "$f" "$WORK/B/train/im$i.png"
+done
+cyc=(--set model.name=cyclegan --set data.pair=unpaired-folders --set "data.path=$WORK/A" --set "data.path_b=$WORK/B"
+     --set model.resnet_blocks=1 --set model.pool_size=0 --set data.image_size=32 --set data.channels=3
+     --set model.g_width=4 --set model.d_width=4 --set train.log_every=2 --set sample.grid=4 --threads 1 "${quiet[@]}")
+"$DUEL" train --out "$WORK/c1" "${cyc[@]}" --set train.batch_size=8 --set train.steps=4 >/dev/null 2>&1 || fail "cyclegan 1 x 8"
+"$DUEL" train --out "$WORK/c2" --nproc 2 "${cyc[@]}" --set train.batch_size=4 --set train.steps=4 >/dev/null 2>&1 ||
+  fail "cyclegan 2 x 4"
+"$DUEL" train --out "$WORK/c3" "${cyc[@]}" --set train.batch_size=8 --set train.steps=4 --set run.seed=2 >/dev/null 2>&1
+for net in G_AB G_BA D_A D_B; do
+  d=$(reldiff "$WORK/c1/checkpoints/latest.duel" "$WORK/c2/checkpoints/latest.duel" $net)
+  below "$d" 5e-3 || fail "cyclegan $net: 2 x 4 differs from 1 x 8 by $d (relative)"
+  d=$(reldiff "$WORK/c1/checkpoints/latest.duel" "$WORK/c3/checkpoints/latest.duel" $net)
+  below "$d" 5e-3 && fail "cyclegan $net: another seed passes the check ($d)"
+done
+same_losses "$WORK/c1/metrics.csv" "$WORK/c2/metrics.csv" || fail "cyclegan loss curves differ"
+
+# --- resume of a 2-rank run: 8 steps straight = 4 + resume to 8, bit for bit ---
+res=("${TINY[@]}" --set train.sample_every=0 --set train.batch_size=8 --set train.label_flip=0.1
+     --set train.label_smoothing=0.2 --set train.smoothing_mode=uniform --set train.checkpoint_every=0)
+"$DUEL" train --out "$WORK/r8" --nproc 2 "${res[@]}" --set train.steps=8 >/dev/null 2>&1 || fail "2-rank 8 steps"
+"$DUEL" train --out "$WORK/r4" --nproc 2 "${res[@]}" --set train.steps=4 >/dev/null 2>&1 || fail "2-rank 4 steps"
+out=$("$DUEL" train --resume "$WORK/r4" --nproc 2 --set train.steps=8 --threads 1 2>&1) || fail "2-rank resume: $out"
+digests() { "$DUEL" info "$1" | grep -E "^net |^step"; }
+cmp <(digests "$WORK/r8/checkpoints/latest.duel") <(digests "$WORK/r4/checkpoints/latest.duel") ||
+  fail "resumed 2-rank run differs"
+cmp <(cut -d, -f1-6 "$WORK/r8/metrics.csv") <(cut -d, -f1-6 "$WORK/r4/metrics.csv") || fail "resumed loss curves differ"
+expect_exit 2 "trained on 2 rank\(s\), this resume has 1" -- "$DUEL" train --resume "$WORK/r4" --set train.steps=12 --threads 1
+
+# --- a rank that dies or hangs ---
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+long=("${TINY[@]}" "${quiet[@]}" --set train.batch_size=8 --set train.steps=100000 --set dist.timeout_s=8)
+for how in KILL STOP; do
+  p=$(port)
+  "$DUEL" train --out "$WORK/dead-$how" --dist "tcp://127.0.0.1:$p" --world-size 2 --rank 0 "${long[@]}" \
+    >"$WORK/rank0-$how.log" 2>&1 &
+  r0=$!
+  "$DUEL" train --out "$WORK/dead-$how" --dist "tcp://127.0.0.1:$p" --world-size 2 --rank 1 "${long[@]}" \
+    >"$WORK/rank1-$how.log" 2>&1 &
+  r1=$!
+  for _ in $(seq 100); do [ -s "$WORK/dead-$how/metrics.csv" ] && break; sleep 0.2; done
+  [ -s "$WORK/dead-$how/metrics.csv" ] || fail "$how: the 2-rank run never logged a step"
+  kill -$how $r1
+  t0=$(date +%s)
+  for _ in $(seq 150); do kill -0 $r0 2>/dev/null || break; sleep 0.2; done
+  if kill -0 $r0 2>/dev/null; then
+    fail "$how: rank 0 still running 30 s after rank 1 was stopped"; kill -9 $r0
+  fi
+  wait $r0; rc=$?
+  [ "$rc" = 2 ] || fail "$how: rank 0 exited $rc, want 2"
+  grep -q "rank 0 of 2: .* failed" "$WORK/rank0-$how.log" || fail "$how: rank 0's message: $(tail -3 "$WORK/rank0-$how.log")"
+  echo "$how: rank 0 stopped $(( $(date +%s) - t0 )) s after rank 1"
+  kill -9 $r1 2>/dev/null; wait $r1 2>/dev/null
+done
+# --nproc: a rank killed from outside makes the launcher exit non-zero.
+"$DUEL" train --out "$WORK/launch-kill" --nproc 2 "${long[@]}" >"$WORK/launch.log" 2>&1 &
+launcher=$!
+for _ in $(seq 100); do [ -s "$WORK/launch-kill/metrics.csv" ] && break; sleep 0.2; done
+child=$(pgrep -P $launcher | tail -1)
+[ -n "$child" ] && kill -9 "$child"
+for _ in $(seq 150); do kill -0 $launcher 2>/dev/null || break; sleep 0.2; done
+kill -0 $launcher 2>/dev/null && { fail "launcher still running 30 s after a rank died"; kill -9 $launcher; }
+wait $launcher; rc=$?
+[ "$rc" != 0 ] || fail "launcher exited 0 after a rank was killed"
+grep -q "rank [01] exited with status" "$WORK/launch.log" || fail "launcher message: $(tail -3 "$WORK/launch.log")"
+
+# --- bad input ---
+expect_exit 2 "not a tcp:// address" -- "$DUEL" train --out "$WORK/x" --dist http://h:1 --world-size 2 --rank 0 "${TINY[@]}"
+expect_exit 2 "has no host or port" -- "$DUEL" train --out "$WORK/x" --dist tcp://hostonly --world-size 2 --rank 0 "${TINY[@]}"
+expect_exit 2 "need --dist" -- "$DUEL" train --out "$WORK/x" --world-size 2 --rank 0 "${TINY[@]}"
+expect_exit 2 "outside \[0, 2\)" -- "$DUEL" train --out "$WORK/x" --dist tcp://127.0.0.1:1 --world-size 2 --rank 2 "${TINY[@]}"
+expect_exit 2 "MASTER_ADDR or MASTER_PORT is not set" -- env WORLD_SIZE=2 RANK=0 "$DUEL" train --out "$WORK/x" "${TINY[@]}"
+expect_exit 2 "RANK = 'x'" -- env WORLD_SIZE=2 RANK=x MASTER_ADDR=127.0.0.1 MASTER_PORT=1 "$DUEL" train --out "$WORK/x" "${TINY[@]}"
+expect_exit 2 "does not divide by the 2 ranks" -- "$DUEL" train --out "$WORK/x" --nproc 2 "${TINY[@]}" \
+  --set dist.global_batch=true --set train.batch_size=15 --set dist.timeout_s=20
+expect_exit 2 "needs data.drop_last = true" -- "$DUEL" train --out "$WORK/x" --nproc 2 "${TINY[@]}" \
+  --set data.drop_last=false --set dist.timeout_s=20
+[ -e "$WORK/x" ] && fail "a refused distributed run left a run folder"
+finish
