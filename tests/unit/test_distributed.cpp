@@ -1,0 +1,240 @@
+// Pieces of data-parallel training that need no second process: the loader's
+// shards, sharded random draws, synchronised batch norm's gradient, and the
+// parsing of distributed settings. The multi-process behaviour is covered by
+// tests/cli/distributed.sh.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "duel/core/error.h"
+#include "duel/core/shard.h"
+#include "duel/data/loader.h"
+#include "duel/nn/sync_batch_norm.h"
+#include "duel/train/distributed.h"
+
+using namespace duel;
+
+namespace {
+
+ImageSet numbered(int64_t n) {  // image i is filled with the value i
+  ImageSet s;
+  s.images = torch::arange(n, torch::kInt64).to(torch::kUInt8).reshape({n, 1, 1, 1}).expand({n, 1, 2, 2}).contiguous();
+  s.labels = torch::arange(n, torch::kInt64);
+  return s;
+}
+
+// Restores the process-wide shard when a test ends.
+struct ShardGuard {
+  BatchShard saved = batch_shard();
+  ~ShardGuard() { batch_shard() = saved; }
+};
+
+}  // namespace
+
+TEST(Distributed, ShardsAreDisjointAndTogetherFormTheGlobalBatch) {
+  LoaderOptions global;
+  global.batch_size = 12;
+  global.prefetch = 0;
+  global.seed = 3;
+  Loader whole(numbered(50), global);
+  LoaderOptions part = global;
+  part.batch_size = 4;
+  part.shards = 3;
+  std::vector<std::unique_ptr<Loader>> ranks;
+  for (int64_t r = 0; r < 3; ++r) {
+    part.shard = r;
+    ranks.push_back(std::make_unique<Loader>(numbered(50), part));
+  }
+  EXPECT_EQ(ranks[0]->batches_per_epoch(), whole.batches_per_epoch());  // 50 / 12 = 4
+  for (int step = 0; step < 9; ++step) {  // more than two epochs
+    auto g = whole.next();
+    std::vector<torch::Tensor> labels;
+    for (auto& l : ranks) {
+      auto b = l->next();
+      EXPECT_EQ(b.images.size(0), 4);
+      EXPECT_EQ(b.epoch, g.epoch);
+      labels.push_back(b.labels);
+    }
+    EXPECT_TRUE(torch::equal(torch::cat(labels), g.labels)) << "step " << step;
+    std::set<int64_t> seen;
+    for (auto& l : labels)
+      for (int64_t i = 0; i < l.size(0); ++i) seen.insert(l[i].item<int64_t>());
+    EXPECT_EQ(seen.size(), 12u);
+  }
+}
+
+TEST(Distributed, ShardedCropsAndFlipsMatchTheGlobalBatch) {
+  ImageSet s;
+  s.images = torch::randint(0, 255, {40, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
+  LoaderOptions global;
+  global.batch_size = 8;
+  global.prefetch = 0;
+  global.crop = 5;
+  global.flip = true;
+  Loader whole(s, global);
+  LoaderOptions part = global;
+  part.batch_size = 4;
+  part.shards = 2;
+  part.shard = 1;
+  Loader second(s, part);
+  for (int step = 0; step < 3; ++step) {
+    auto g = whole.next(), b = second.next();
+    EXPECT_TRUE(torch::equal(b.images, g.images.slice(0, 4, 8)));
+  }
+}
+
+TEST(Distributed, LoaderRefusesShardsWithoutDropLast) {
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.shards = 2;
+  o.drop_last = false;
+  try {
+    Loader l(numbered(20), o);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("data.drop_last"), std::string::npos);
+  }
+}
+
+TEST(Distributed, DrawForBatchSlicesTheGlobalDraw) {
+  ShardGuard guard;
+  auto draw = [](int64_t m) { return torch::randn({m, 3}); };
+  torch::manual_seed(11);
+  auto all = draw(8);  // what one process with the global batch draws
+  batch_shard().world = 2;
+  for (int64_t r = 0; r < 2; ++r) {
+    batch_shard().rank = r;
+    torch::manual_seed(11);
+    EXPECT_TRUE(torch::equal(draw_for_batch(4, draw), all.slice(0, 4 * r, 4 * r + 4)));
+  }
+  batch_shard().world = 1;
+  batch_shard().rank = 0;
+  torch::manual_seed(11);
+  EXPECT_TRUE(torch::equal(draw_for_batch(8, draw), all));
+}
+
+// With a one-rank "all-reduce" (the identity), the synchronised path must
+// compute what LibTorch's batch norm computes: output, input gradient,
+// parameter gradients and running statistics.
+TEST(Distributed, SyncBatchNormMatchesBatchNormOnOneRank) {
+  ShardGuard guard;
+  torch::manual_seed(5);
+  SyncBatchNorm2d sync(6);
+  torch::nn::BatchNorm2d ref(6);
+  {
+    torch::NoGradGuard no_grad;
+    sync->weight.uniform_(0.5, 1.5);
+    sync->bias.uniform_(-0.5, 0.5);
+    ref->weight.copy_(sync->weight);
+    ref->bias.copy_(sync->bias);
+  }
+  auto x = (torch::randn({5, 6, 3, 4}) * 3 + 1).requires_grad_(true);
+  auto x2 = x.detach().clone().requires_grad_(true);
+  auto w = torch::randn({5, 6, 3, 4});
+  int calls = 0;
+  batch_shard().sum_over_ranks = [&](torch::Tensor&) { ++calls; };
+  auto y = sync->forward(x);
+  (y * w).sum().backward();
+  EXPECT_EQ(calls, 2);  // statistics forward, gradient sums backward
+  batch_shard().sum_over_ranks = nullptr;
+  auto y2 = ref->forward(x2);
+  (y2 * w).sum().backward();
+  EXPECT_LT((y - y2).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((x.grad() - x2.grad()).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((sync->weight.grad() - ref->weight.grad()).abs().max().item<double>(), 1e-4);
+  EXPECT_LT((sync->bias.grad() - ref->bias.grad()).abs().max().item<double>(), 1e-4);
+  EXPECT_LT((sync->running_mean - ref->running_mean).abs().max().item<double>(), 1e-6);
+  EXPECT_LT((sync->running_var - ref->running_var).abs().max().item<double>(), 1e-5);
+  // Unsynchronised (and in eval mode) it is batch norm itself, bit for bit.
+  sync->eval();
+  ref->eval();
+  EXPECT_TRUE(torch::equal(sync->forward(x.detach()), ref->forward(x.detach())));
+}
+
+// Two ranks simulated in one process: each normalises its half of a batch
+// with statistics summed over both halves; together they must equal one
+// batch norm over the whole batch, gradients included.
+TEST(Distributed, SyncBatchNormOverTwoHalvesEqualsTheWholeBatch) {
+  ShardGuard guard;
+  torch::manual_seed(8);
+  auto x = torch::randn({8, 3, 2, 2}) * 2 - 1;
+  auto w = torch::randn({8, 3, 2, 2});
+  torch::nn::BatchNorm2d ref(3);
+  auto xr = x.clone().requires_grad_(true);
+  (ref->forward(xr) * w).sum().backward();
+
+  SyncBatchNorm2d rank0(3), rank1(3);
+  std::vector<torch::Tensor> fwd(2), bwd(2);
+  auto x0 = x.slice(0, 0, 4).clone().requires_grad_(true);
+  auto x1 = x.slice(0, 4, 8).clone().requires_grad_(true);
+  int call = 0;
+  // Forward: each rank's local statistics, then both ranks normalise with their sum.
+  batch_shard().sum_over_ranks = [&](torch::Tensor& t) {
+    if (call == 0) fwd[0] = t.clone();
+    ++call;
+  };
+  rank0->forward(x0.detach());
+  call = 0;
+  batch_shard().sum_over_ranks = [&](torch::Tensor& t) {
+    if (call == 0) fwd[1] = t.clone();
+    ++call;
+  };
+  rank1->forward(x1.detach());
+  auto total = fwd[0] + fwd[1];
+  batch_shard().sum_over_ranks = [&](torch::Tensor& t) {
+    if (t.numel() == total.numel()) t.copy_(total);  // forward: [2C + 1]
+  };
+  auto y0 = rank0->forward(x0);
+  auto y1 = rank1->forward(x1);
+  // Backward sums: each rank's local [sum g, sum g x_hat], added.
+  std::vector<torch::Tensor> local;
+  batch_shard().sum_over_ranks = [&](torch::Tensor& t) { local.push_back(t.clone()); };
+  (y0 * w.slice(0, 0, 4)).sum().backward(torch::Tensor(), /*retain_graph=*/true);
+  (y1 * w.slice(0, 4, 8)).sum().backward(torch::Tensor(), true);
+  ASSERT_EQ(local.size(), 2u);
+  auto gsum = local[0] + local[1];
+  x0.mutable_grad() = torch::Tensor();
+  x1.mutable_grad() = torch::Tensor();
+  batch_shard().sum_over_ranks = [&](torch::Tensor& t) { t.copy_(gsum); };
+  (y0 * w.slice(0, 0, 4)).sum().backward();
+  (y1 * w.slice(0, 4, 8)).sum().backward();
+  EXPECT_LT((torch::cat({y0, y1}) - ref->forward(x)).abs().max().item<double>(), 1e-5);  // ref is training: same stats
+  EXPECT_LT((torch::cat({x0.grad(), x1.grad()}) - xr.grad()).abs().max().item<double>(), 1e-5);
+}
+
+TEST(Distributed, ParsesAddressesAndEnvironment) {
+  auto [h, p] = parse_dist_url("tcp://10.0.0.2:29500");
+  EXPECT_EQ(h, "10.0.0.2");
+  EXPECT_EQ(p, 29500);
+  auto [h6, p6] = parse_dist_url("tcp://[::1]:1234");
+  EXPECT_EQ(h6, "::1");
+  EXPECT_EQ(p6, 1234);
+  for (const char* bad : {"10.0.0.2:29500", "tcp://host", "tcp://host:0", "tcp://host:70000", "tcp://:5", "tcp://h:5x"})
+    EXPECT_THROW(parse_dist_url(bad), Error) << bad;
+
+  auto o = resolve_dist_options("tcp://h:7", 4, 3);
+  EXPECT_EQ(o.world_size, 4);
+  EXPECT_EQ(o.rank, 3);
+  EXPECT_TRUE(o.enabled());
+  EXPECT_THROW(resolve_dist_options("tcp://h:7", 4, 4), Error);
+  EXPECT_THROW(resolve_dist_options("", 2, 0), Error);
+
+  unsetenv("WORLD_SIZE");
+  EXPECT_FALSE(resolve_dist_options("", -1, -1).enabled());
+  setenv("WORLD_SIZE", "2", 1);
+  setenv("RANK", "1", 1);
+  setenv("MASTER_ADDR", "127.0.0.1", 1);
+  setenv("MASTER_PORT", "29511", 1);
+  setenv("LOCAL_RANK", "1", 1);
+  auto e = resolve_dist_options("", -1, -1);
+  EXPECT_EQ(e.world_size, 2);
+  EXPECT_EQ(e.rank, 1);
+  EXPECT_EQ(e.local_rank, 1);
+  EXPECT_EQ(e.host, "127.0.0.1");
+  EXPECT_EQ(e.port, 29511);
+  setenv("RANK", "2", 1);
+  EXPECT_THROW(resolve_dist_options("", -1, -1), Error);
+  for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK"}) unsetenv(v);
+}
