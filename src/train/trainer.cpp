@@ -195,13 +195,17 @@ const bool dist_keys_registered = [] {
   register_key({"dist.sync_bn", ConfigType::Bool, false,
                 "distributed runs: batch norm uses the statistics of the global batch (one all-reduce per layer); "
                 "off: each rank normalises its own batch and rank 0's running statistics are kept",
-                0, 0, {}});
+                {}, {}, {}});
   register_key({"dist.bucket_mb", ConfigType::Float, 25.0,
                 "distributed runs: gradients are averaged in buckets of at most this many MiB", 0.001, 4096.0, {}});
   register_key({"dist.global_batch", ConfigType::Bool, false,
                 "distributed runs: train.batch_size is the global batch, split evenly over the ranks "
                 "(false: it is each rank's batch, and the global batch is train.batch_size x world size)",
-                0, 0, {}});
+                {}, {}, {}});
+  register_key({"debug.dist_skip_average", ConfigType::String, std::string(""),
+                "testing aid: a distributed run does not average the gradients reported under this name (the ranks' "
+                "weights then drift apart, which the checkpoint check must catch)",
+                {}, {}, {}});
   register_key({"dist.world_size", ConfigType::Int, int64_t(1),
                 "set by duel train: the number of ranks the run trains on (a resume must use the same)", 1, 1 << 20,
                 {}});
@@ -588,6 +592,18 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
         for (auto& [name, net] : model->nets())
           for (auto& b : net->buffers()) dist->broadcast(b);
       }
+      // The ranks must hold the same weights (a model that steps a net without
+      // reporting its backward through after_backward would break this).
+      const auto nets = model->nets();
+      std::vector<int64_t> digests;
+      for (auto& [name, net] : nets) digests.push_back(int64_t(weights_digest(*net)));
+      auto all = dist->all_gather(torch::tensor(digests, torch::kInt64));  // [W, nets]
+      for (size_t i = 0; i < nets.size(); ++i)
+        if (!torch::equal(all.select(1, int64_t(i)), all[0][int64_t(i)].expand({world})))
+          throw Error("the ranks' weights of net " + nets[i].first + " differ at step " + std::to_string(st.step) +
+                          "; not writing a checkpoint",
+                      "model " + model->name() + " updates a net without averaging its gradients "
+                      "(StepContext::after_backward); train it on one process");
       if (!writer) return;
     }
     const fs::path ck = fs::path(dir) / "checkpoints";
@@ -641,12 +657,13 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     images_in_interval += batch_size * world;
     return loader.next();
   };
+  const std::string skip_average = cfg.get_string("debug.dist_skip_average");
   if (dist)  // gradients averaged over the ranks before each optimizer step
     ctx.after_backward = [&](const std::string& name) {
       auto it = grad_groups.find(name);
       if (it == grad_groups.end())
         throw std::logic_error("duel: model " + model->name() + " reported gradients of unknown net '" + name + "'");
-      dist->average_gradients(it->second);
+      if (name != skip_average) dist->average_gradients(it->second);
     };
   bool dist_stop = false;          // a rank was asked to stop: all stop after the same step
   double comm_at_interval = 0;     // dist->comm_seconds() when the log interval began

@@ -63,6 +63,32 @@ for net in G_AB G_BA D_A D_B; do
 done
 same_losses "$WORK/c1/metrics.csv" "$WORK/c2/metrics.csv" || fail "cyclegan loss curves differ"
 
+# --- every registered model trains on 2 ranks; at each checkpoint the ranks
+# compare their weight digests, which fails the run if any net's gradients
+# were not averaged ---
+for m in mlp cgan wgan wgan-gp infogan aae; do
+  out=$("$DUEL" train --out "$WORK/all-$m" --nproc 2 "${TINY[@]}" --set model.name=$m --set train.batch_size=8 \
+    --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 --set model.mlp_hidden=16 2>&1) ||
+    fail "$m on 2 ranks: $(tail -3 <<<"$out")"
+done
+# The check can fail: gradients of D left unaveraged make the ranks' D drift apart.
+expect_exit 2 "the ranks' weights of net D differ at step 2" -- "$DUEL" train --out "$WORK/skip" --nproc 2 "${TINY[@]}" \
+  --set train.batch_size=8 --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 \
+  --set debug.dist_skip_average=D
+[ -e "$WORK/skip/checkpoints/step-000002.duel" ] && fail "a checkpoint was written from drifted ranks"
+rgb="$FIXTURES/folder-rgb"
+i2i=(--set data.image_size=32 --set data.channels=3 --set train.batch_size=4 --set model.g_width=4 --set model.d_width=4
+     --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 --set sample.grid=4 --threads 1)
+for m in pix2pix srgan srresnet; do
+  case $m in
+    pix2pix) extra=(--set data.pair=paired-folders --set "data.path=$WORK/A" --set "data.path_b=$WORK/B" --set data.flip=true) ;;
+    srgan) extra=(--set "data.dataset=folder:$rgb" --set model.sr_blocks=1 --set model.sr_pretrain_steps=2 --set model.sr_feature_weight=0) ;;
+    srresnet) extra=(--set "data.dataset=folder:$rgb" --set model.sr_blocks=1 --set model.sr_scale=2) ;;
+  esac
+  out=$("$DUEL" train --out "$WORK/all-$m" --nproc 2 --set model.name=$m "${i2i[@]}" "${extra[@]}" 2>&1) ||
+    fail "$m on 2 ranks: $(tail -3 <<<"$out")"
+done
+
 # --- resume of a 2-rank run: 8 steps straight = 4 + resume to 8, bit for bit ---
 res=("${TINY[@]}" --set train.sample_every=0 --set train.batch_size=8 --set train.label_flip=0.1
      --set train.label_smoothing=0.2 --set train.smoothing_mode=uniform --set train.checkpoint_every=0)
