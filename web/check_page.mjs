@@ -60,7 +60,7 @@ async function main() {
   const url = `http://127.0.0.1:${server.address().port}/index.html`;
   const problems = [];
   const generated = (n) => (page) => page.waitForFunction((k) => Number(document.body.dataset.generated ?? 0) >= k, {}, n);
-  const { page, errors, close } = await openPage(url, { screenshot: shot, waitFor: generated(1), width: 1100, height: 700 });
+  const { page, errors, close } = await openPage(url, { screenshot: shot, waitFor: generated(1), width: 1100, height: 480 });
   const result = {};
   try {
     const first = await page.evaluate(canvasSummary);

@@ -25,6 +25,7 @@ const char* const kPage = R"PAGE(<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="generator" content="duel export --web">
+<link rel="icon" href="data:,">
 <title>{{TITLE}}</title>
 <style>
   body { font-family: system-ui, sans-serif; margin: 24px; background: #fafafa; color: #222; }
@@ -32,6 +33,8 @@ const char* const kPage = R"PAGE(<!doctype html>
   .meta { color: #666; font-size: 13px; margin: 0 0 16px; }
   .controls { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: center; margin-bottom: 16px; }
   button { font-size: 15px; padding: 6px 16px; cursor: pointer; }
+  #sliders { flex-basis: 100%; gap: 8px 20px; }
+  .slider input { width: 110px; }
   .slider { display: flex; align-items: center; gap: 6px; font-size: 13px; }
   .slider output { width: 3em; text-align: right; font-variant-numeric: tabular-nums; }
   canvas { background: #333; image-rendering: pixelated; border-radius: 4px; }

@@ -1,5 +1,6 @@
 # duel export --web writes a static page that generates images in the
-# browser: for an unconditional (dcgan) and a conditional (cgan) model the
+# browser: for an unconditional (dcgan) and a conditional (cgan) model,
+# trained 3 steps at a large G learning rate so the images are not flat, the
 # folder is served on 127.0.0.1 and opened in headless chromium
 # (web/check_page.mjs): the first batch is drawn with no console error,
 # exception or missing file, the canvas is not blank, and a latent slider,
@@ -10,7 +11,7 @@ CHECK="$SOURCE_DIR/web/check_page.mjs"
 [ -d "$SOURCE_DIR/web/node_modules/puppeteer-core" ] ||
   { echo "web/ npm packages are not installed: run scripts/install-deps.sh" >&2; exit 1; }
 
-common=("${TINY[@]}" --set train.checkpoint_every=0 --set train.sample_every=0 --set train.steps=3)
+common=("${TINY[@]}" --set train.checkpoint_every=0 --set train.sample_every=0 --set train.steps=3 --set optim.g_lr=0.05)
 for name in dcgan cgan; do
   "$DUEL" train --out "$WORK/$name" "${common[@]}" --set model.name=$name >"$WORK/$name.log" 2>&1 ||
     { fail "$name: training failed"; tail -3 "$WORK/$name.log" >&2; continue; }
