@@ -328,7 +328,8 @@ std::string web_runtime_dir() {
 }
 
 void write_generator_page(const std::string& dir, const GeneratorPage& page, const std::string& model_onnx) {
-  const fs::path target(dir);
+  fs::path target = fs::path(dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "site/" names the folder "site"
   std::error_code ec;
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   require(fs::is_directory(parent, ec), "the folder that would hold --web " + dir + " does not exist",

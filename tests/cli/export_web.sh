@@ -29,7 +29,8 @@ grep -q '"classes": 0' "$WORK/dcgan-web/index.html" || fail "the dcgan page clai
 
 # Re-exporting over an earlier export replaces it; a folder that is not an export is refused, untouched.
 ck="$WORK/dcgan/checkpoints/latest.duel"
-"$DUEL" export -k "$ck" --web "$WORK/dcgan-web" >/dev/null 2>&1 || fail "re-export over an earlier export failed"
+"$DUEL" export -k "$ck" --web "$WORK/dcgan-web/" >/dev/null 2>&1 || fail "re-export over an earlier export failed"
+[ -s "$WORK/dcgan-web/index.html" ] && [ -s "$WORK/dcgan-web/model.onnx" ] || fail "the re-export lost files"
 mkdir -p "$WORK/precious" && echo keep >"$WORK/precious/notes.txt"
 expect_exit 2 "not an earlier duel export" -- "$DUEL" export -k "$ck" --web "$WORK/precious"
 [ "$(cat "$WORK/precious/notes.txt")" = keep ] || fail "a refused export touched the folder"

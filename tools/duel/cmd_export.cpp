@@ -160,9 +160,10 @@ Action add_export(CLI::App& app) {
 
     if (!a->out.empty()) {
       write_file_atomic(a->out, bytes);
-      std::printf("wrote %s: %s generator of %s (step %lld), %lld nodes (%s), %.2f MB\n", a->out.c_str(),
-                  model->name().c_str(), a->checkpoint.c_str(), (long long)ck.state().step,
-                  (long long)graph.node_count(), join(graph.op_types()).c_str(), bytes.size() / 1048576.0);
+      std::printf("wrote %s: %s generator of %s (step %lld), ONNX IR %lld, opset %lld, %lld nodes (%s), %.2f MB\n",
+                  a->out.c_str(), model->name().c_str(), a->checkpoint.c_str(), (long long)ck.state().step,
+                  (long long)onnx::kIrVersion, (long long)onnx::kOpsetVersion, (long long)graph.node_count(),
+                  join(graph.op_types()).c_str(), bytes.size() / 1048576.0);
       std::printf("%s\n", info.doc.c_str());
     }
     if (!a->web.empty()) {
