@@ -81,6 +81,8 @@ void write_reference(GanModel& model, const DataShape& shape, const ExportArgs& 
           "check the path and its permissions");
   torch::manual_seed(uint64_t(a.seed));
   const fs::path dir(a.reference);
+  // An earlier reference of another model may have left inputs this one does not take.
+  for (const char* f : {"z.npy", "label.npy", "input.npy", "image.npy"}) fs::remove(dir / f, ec);
   torch::Tensor out;
   if (model.translates()) {
     const int64_t side = reference_side(model, shape, a);
