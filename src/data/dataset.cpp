@@ -1,6 +1,7 @@
 // Dataset readers. Each parser validates sizes before it allocates, so a
 // hostile header can never ask for more memory than the file holds.
 #include "duel/data/dataset.h"
+#include "duel/data/class_names.h"
 
 #include <zlib.h>
 
@@ -415,6 +416,13 @@ torch::Tensor centre_crop(const torch::Tensor& images, int64_t size) {
 
 torch::Tensor to_unit_range(const torch::Tensor& images) {
   return images.to(torch::kFloat32).div_(127.5).sub_(1.0);
+}
+
+std::vector<std::string> builtin_class_names(const std::string& dataset) {
+  if (dataset == "fashion-mnist") return kFashionClasses;
+  if (dataset == "mnist") return kDigitClasses;
+  if (dataset == "cifar10") return kCifarClasses;
+  return {};
 }
 
 }  // namespace duel

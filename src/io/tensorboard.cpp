@@ -1,7 +1,8 @@
 // TensorBoard event files (log.tensorboard): CRC-32C, TFRecord framing and the
 // few Event/Summary protobuf messages duel writes, encoded by hand in the
 // protobuf wire format (varints, length-delimited fields, fixed64 double,
-// fixed32 float). The format is described in include/duel/io/tensorboard.h.
+// fixed32 float, from io/protobuf.h). The format is described in
+// include/duel/io/tensorboard.h.
 #include "duel/io/tensorboard.h"
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/io/protobuf.h"
 
 namespace duel {
 
@@ -47,34 +49,12 @@ const std::array<uint32_t, 256>& crc_table() {
   return table;
 }
 
-// Protobuf field key: (field number << 3) | wire type.
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
-void put_key(std::string& out, uint32_t field, WireType type) { put_varint(out, (uint64_t(field) << 3) | type); }
-
-void put_fixed(std::string& out, uint64_t bits, int bytes) {  // little endian
-  for (int i = 0; i < bytes; ++i) out.push_back(char((bits >> (8 * i)) & 0xFF));
-}
-void put_double(std::string& out, uint32_t field, double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, 8);
-  put_key(out, field, kFixed64);
-  put_fixed(out, bits, 8);
-}
-void put_float(std::string& out, uint32_t field, float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  put_key(out, field, kFixed32);
-  put_fixed(out, bits, 4);
-}
-void put_int(std::string& out, uint32_t field, int64_t v) {  // int32/int64/enum: negative values sign-extended
-  put_key(out, field, kVarint);
-  put_varint(out, uint64_t(v));
-}
-void put_bytes(std::string& out, uint32_t field, const std::string& bytes) {  // string, bytes, sub-messages
-  put_key(out, field, kLengthDelimited);
-  put_varint(out, bytes.size());
-  out += bytes;
-}
+// The wire-format primitives are shared with the ONNX writer (io/protobuf.h).
+using protobuf::put_bytes;
+using protobuf::put_double;
+using protobuf::put_fixed;
+using protobuf::put_float;
+using protobuf::put_int;
 
 // Event { wall_time = 1; step = 2; } followed by the caller's oneof field.
 // As proto3 serializers do, a field at its default (0) is left out.
@@ -116,13 +96,7 @@ std::string frame_record(const std::string& data) {
   return out;
 }
 
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(char((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(char(v));
-}
+void put_varint(std::string& out, uint64_t v) { protobuf::put_varint(out, v); }
 
 std::string file_version_event(double wall_time, const std::string& version) {
   std::string e = event_head(wall_time, 0);

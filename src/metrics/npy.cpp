@@ -14,13 +14,15 @@ std::string npy_bytes(const torch::Tensor& t) {
   const uint16_t probe = 1;
   require(*reinterpret_cast<const uint8_t*>(&probe) == 1, "the .npy writer assumes a little-endian machine",
           "run duel on x86-64 or ARM64");
-  auto data = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const bool is_int = t.scalar_type() == torch::kInt64;  // labels stay int64 ('<i8')
+  auto data = t.detach().to(torch::kCPU, is_int ? torch::kInt64 : torch::kFloat32).contiguous();
   std::string shape = "(";
   for (int64_t i = 0; i < data.dim(); ++i) shape += std::to_string(data.size(i)) + ", ";
   if (data.dim() > 1) shape.erase(shape.size() - 2);  // (N, D); a 1-D shape keeps its comma: (N,)
   else if (data.dim() == 1) shape.erase(shape.size() - 1);
   shape += ")";
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header = std::string("{'descr': '") + (is_int ? "<i8" : "<f4") + "', 'fortran_order': False, 'shape': " +
+                       shape + ", }";
   const size_t preamble = 6 + 2 + 2;  // magic, version, header length
   const size_t total = preamble + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -29,10 +31,10 @@ std::string npy_bytes(const torch::Tensor& t) {
   out.push_back(char(header.size() & 0xff));
   out.push_back(char((header.size() >> 8) & 0xff));
   out += header;
-  const size_t bytes = size_t(data.numel()) * sizeof(float);
+  const size_t bytes = size_t(data.numel()) * data.element_size();
   const size_t at = out.size();
   out.resize(at + bytes);
-  if (bytes) std::memcpy(&out[at], data.data_ptr<float>(), bytes);
+  if (bytes) std::memcpy(&out[at], data.data_ptr(), bytes);
   return out;
 }
 

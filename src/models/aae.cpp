@@ -252,6 +252,13 @@ torch::Tensor Aae::sample(const SampleRequest& request) {
   return G_->forward(request.noise);  // [N, L] -> [N, C, H, W]
 }
 
+onnx::Metadata Aae::export_generator(onnx::Graph& graph, const std::string&) {
+  auto z = graph.input("z", onnx::kFloat, {"N", latent_dim_}, "prior noise [N, L] ~ N(0, I)");
+  graph.output(graph.module(*G_, z, "G"), "image", onnx::kFloat, {"N", shape_.channels, shape_.size, shape_.size},
+               "decoded images [N, C, H, W] in [-1, 1]");
+  return {{"latent_layout", "normal:" + std::to_string(latent_dim_)}};
+}
+
 torch::Tensor Aae::encode(const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
   EvalModeGuard eval({E_.ptr().get()});

@@ -81,6 +81,11 @@ class Cgan : public TwoPlayerGan {
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) override {
     return d_->forward(x, labels);
   }
+  std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string& label) override {
+    // one-hot: rows of the identity [K, K] picked by label [N] -> [N, K]; [N, latent] ++ [N, K] -> image
+    auto one_hot = graph.gather_rows(graph.constant("one_hot_table", torch::eye(shape_.num_classes)), label);
+    return graph.module(*g_, graph.cat({z, one_hot}, 1), "G");
+  }
 
  private:
   DcganGenerator g_;

@@ -167,6 +167,9 @@ class Cyclegan : public Translator {
   int64_t input_channels(const std::string& direction) const override {
     return direction == "AtoB" ? shape_.channels : shape_.target_channels;
   }
+  std::string export_run_generator(onnx::Graph& graph, const std::string& direction, const std::string& x) override {
+    return direction == "AtoB" ? graph.module(*G_ab_, x, "G_AB") : graph.module(*G_ba_, x, "G_BA");
+  }
   torch::Tensor run_generator(const std::string& direction, const torch::Tensor& input) override {
     return direction == "AtoB" ? G_ab_->forward(input) : G_ba_->forward(input);  // [N, C, H, W] -> [N, C', H, W]
   }

@@ -54,6 +54,11 @@ torch::Tensor DcganGeneratorImpl::forward(const torch::Tensor& z) {
   return body->forward(z.reshape({z.size(0), -1, 1, 1}));
 }
 
+std::string DcganGeneratorImpl::export_onnx(onnx::Graph& graph, const std::string& z, const std::string& path) const {
+  // z [N, L] -> [N, L, 1, 1] -> [N, C, size, size]
+  return graph.module(*body, graph.unsqueeze(z, {2, 3}), path + ".body");
+}
+
 DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(o) {
   const int64_t stages = dcgan_stages(o.size());
   const bool sn = o.spectral_norm();
@@ -115,6 +120,9 @@ class Dcgan : public TwoPlayerGan {
  protected:
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override { return d_->forward(x); }
+  std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
+    return graph.module(*g_, z, "G");
+  }
 
  private:
   DcganGenerator g_;

@@ -201,6 +201,17 @@ class Infogan : public TwoPlayerGan {
     return g_->forward(z);  // [N, latent + codes] -> [N, C, S, S]
   }
 
+  std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
+    return graph.module(*g_, z, "G");  // [N, latent + codes] -> [N, C, S, S]
+  }
+  // As make_noise: N(0, 1) noise, one one-hot group per categorical code, then U(-1, 1) codes.
+  std::string noise_layout() const override {
+    std::string s = "normal:" + std::to_string(latent_dim_);
+    for (int64_t i = 0; i < codes_.cat_codes(); ++i) s += ",onehot:" + std::to_string(codes_.cat_dim());
+    if (codes_.cont_codes() > 0) s += ",uniform:" + std::to_string(codes_.cont_codes());
+    return s;
+  }
+
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override {
     last_features_ = d_->features(x);  // [N, c, k, k], read by the next hook
     return d_->head(last_features_);   // [N, 1]

@@ -26,7 +26,7 @@ struct MlpOptions {
   TORCH_ARG(bool, spectral_norm) = false;  // D
 };
 
-class MlpGeneratorImpl : public nn::Module {
+class MlpGeneratorImpl : public nn::Module, public onnx::Exportable {
  public:
   explicit MlpGeneratorImpl(const MlpOptions& o) : options(o) {
     const int64_t h = o.hidden();
@@ -39,6 +39,10 @@ class MlpGeneratorImpl : public nn::Module {
   // z [N, L] -> [N, C, S, S] in [-1, 1]
   torch::Tensor forward(const torch::Tensor& z) {
     return body->forward(z).reshape({z.size(0), options.channels(), options.size(), options.size()});
+  }
+  std::string export_onnx(onnx::Graph& graph, const std::string& z, const std::string& path) const override {
+    // z [N, L] -> [N, C*S*S] -> [N, C, S, S] (0: keep N)
+    return graph.reshape(graph.module(*body, z, path + ".body"), {0, options.channels(), options.size(), options.size()});
   }
   MlpOptions options;
   nn::Sequential body{nullptr};
@@ -81,6 +85,9 @@ class Mlp : public TwoPlayerGan {
  protected:
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override { return d_->forward(x); }
+  std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
+    return graph.module(*g_, z, "G");
+  }
 
  private:
   MlpGenerator g_;

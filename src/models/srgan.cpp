@@ -187,6 +187,9 @@ class Srgan : public Translator {
 
  protected:
   int64_t input_channels(const std::string&) const override { return shape_.channels; }
+  std::string export_run_generator(onnx::Graph& graph, const std::string&, const std::string& x) override {
+    return graph.module(*G_, x, "G");
+  }
   torch::Tensor run_generator(const std::string&, const torch::Tensor& input) override {
     return G_->forward(input);  // [N, C, h, w] -> [N, C, h*scale, w*scale]
   }

@@ -28,7 +28,7 @@ torch::Tensor Translator::make_noise(int64_t n, torch::Device device) const {
   return torch::zeros({n, 1}, torch::TensorOptions().device(device));
 }
 
-torch::Tensor Translator::translate(const torch::Tensor& input, const std::string& direction) {
+void Translator::check_direction(const std::string& direction) const {
   const auto dirs = directions();
   if (std::find(dirs.begin(), dirs.end(), direction) == dirs.end()) {
     std::string list;
@@ -36,6 +36,35 @@ torch::Tensor Translator::translate(const torch::Tensor& input, const std::strin
     throw Error("model '" + name() + "' does not translate " + direction + "; it translates " + list,
                 "pass --direction " + dirs.front());
   }
+}
+
+onnx::Metadata Translator::export_generator(onnx::Graph& graph, const std::string& direction) {
+  check_direction(direction);
+  const int64_t c = input_channels(direction), m = size_multiple(), s = scale();
+  // Output channels: those of one small translation (cheap, and always what translate() gives);
+  // 32 px or more, so reflection padding at the innermost resolution has room.
+  const int64_t probe = m * std::max<int64_t>(1, (32 + m - 1) / m);
+  const int64_t c_out = translate(torch::zeros({1, c, probe, probe}), direction).size(1);
+  const std::string side = "H and W multiples of " + std::to_string(m);
+  auto x = graph.input("input", onnx::kFloat, {"N", c, "H", "W"}, "images to translate, in [-1, 1]; " + side);
+  std::string out;
+  {
+    torch::NoGradGuard no_grad;
+    out = export_run_generator(graph, direction, x);
+  }
+  const onnx::Dim h = s == 1 ? onnx::Dim("H") : onnx::Dim("outH"), w = s == 1 ? onnx::Dim("W") : onnx::Dim("outW");
+  graph.output(out, "image", onnx::kFloat, {"N", c_out, h, w},
+               "translated images in [-1, 1]" +
+                   (s == 1 ? std::string() : ", outH = " + std::to_string(s) + " H, outW = " + std::to_string(s) + " W"));
+  return {{"direction", direction}, {"size_multiple", std::to_string(m)}, {"scale", std::to_string(s)}};
+}
+
+std::string Translator::export_run_generator(onnx::Graph& graph, const std::string& direction, const std::string&) {
+  graph.unsupported("the " + direction + " generator of model '" + name() + "'", "G");
+}
+
+torch::Tensor Translator::translate(const torch::Tensor& input, const std::string& direction) {
+  check_direction(direction);
   const int64_t c = input_channels(direction), m = size_multiple();
   require(input.dim() == 4 && input.size(1) == c,
           "model '" + name() + "' translates " + std::to_string(c) + "-channel images " + direction + ", got " +

@@ -210,4 +210,26 @@ torch::Tensor TwoPlayerGan::sample(const SampleRequest& request) {
   return out;
 }
 
+onnx::Metadata TwoPlayerGan::export_generator(onnx::Graph& graph, const std::string&) {
+  const int64_t width = make_noise(1, torch::kCPU).size(1);
+  auto z = graph.input("z", onnx::kFloat, {"N", width},
+                       "latent noise [N, " + std::to_string(width) + "], drawn as latent_layout says");
+  std::string label;
+  if (needs_labels())
+    label = graph.input("label", onnx::kInt64, {"N"},
+                        "class of each image, int64 in [0, " + std::to_string(shape_.num_classes) + ")");
+  std::string image;
+  {
+    EmaSwap swap(ema_.get());  // as sample(): the averaged weights are the ones written
+    image = export_generate(graph, z, label);
+  }
+  graph.output(image, "image", onnx::kFloat, {"N", shape_.channels, shape_.size, shape_.size},
+               "generated images [N, C, H, W] in [-1, 1]");
+  return {{"latent_layout", noise_layout()}};
+}
+
+std::string TwoPlayerGan::export_generate(onnx::Graph& graph, const std::string&, const std::string&) {
+  graph.unsupported("the generator of model '" + name() + "'", "G");
+}
+
 }  // namespace duel

@@ -81,4 +81,8 @@ torch::Tensor TransposedConv2dImpl::forward(const torch::Tensor& x) {
   return y;
 }
 
+std::string TransposedConv2dImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
+  return graph.module(*conv, x, path + ".conv");  // [N, in, H, W] -> [N, out, H', W']
+}
+
 }  // namespace duel

@@ -42,9 +42,12 @@ nn::LeakyReLU lrelu() { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slo
 nn::InstanceNorm2d inorm(int64_t c) { return nn::InstanceNorm2d(nn::InstanceNorm2dOptions(c)); }
 
 // A pixel-shuffle stage as a module of a Sequential.
-struct PixelShuffleImpl : nn::Module {
+struct PixelShuffleImpl : nn::Module, onnx::Exportable {
   explicit PixelShuffleImpl(int64_t r) : r(r) {}
   torch::Tensor forward(const torch::Tensor& x) { return duel::pixel_shuffle(x, r); }
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string&) const override {
+    return graph.pixel_shuffle(x, r);
+  }
   int64_t r;
 };
 TORCH_MODULE(PixelShuffle);
@@ -103,6 +106,20 @@ UnetGeneratorImpl::UnetGeneratorImpl(const UnetOptions& o) : options(o) {
     }
     up->push_back(s);
   }
+}
+
+std::string UnetGeneratorImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
+  const int64_t d = options.depth();
+  std::vector<std::string> skips;
+  std::string h = x;
+  for (int64_t i = 0; i < d; ++i) {
+    h = graph.module(*down->ptr(i), h, path + ".down." + std::to_string(i));
+    skips.push_back(h);
+  }
+  std::string u = graph.module(*up->ptr(d - 1), skips[d - 1], path + ".up." + std::to_string(d - 1));
+  for (int64_t i = d - 2; i >= 0; --i)
+    u = graph.module(*up->ptr(i), graph.cat({u, skips[i]}, 1), path + ".up." + std::to_string(i));
+  return u;
 }
 
 torch::Tensor UnetGeneratorImpl::forward(const torch::Tensor& x) {
@@ -170,13 +187,16 @@ torch::Tensor PatchDiscriminatorImpl::forward(const torch::Tensor& x) {
 // --- ResNet-block generator ------------------------------------------------------
 
 namespace {
-struct ResBlockImpl : nn::Module {
+struct ResBlockImpl : nn::Module, onnx::Exportable {
   explicit ResBlockImpl(int64_t c) {
     body = register_module(
         "body", nn::Sequential(nn::ReflectionPad2d(1), conv(c, c, 3, 1, 0), inorm(c), nn::ReLU(),
                                nn::ReflectionPad2d(1), conv(c, c, 3, 1, 0), inorm(c)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return x + body->forward(x); }  // [N, c, h, w]
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override {
+    return graph.add(x, graph.module(*body, x, path + ".body"));
+  }
   nn::Sequential body{nullptr};
 };
 TORCH_MODULE(ResBlock);
@@ -192,6 +212,12 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const ResnetGenOptions& o) : options(o)
   tail = register_module("tail", nn::Sequential(convt(4 * w, 2 * w, 3, 2, 1, 1), inorm(2 * w), nn::ReLU(),
                                                 convt(2 * w, w, 3, 2, 1, 1), inorm(w), nn::ReLU(),
                                                 nn::ReflectionPad2d(3), conv(w, o.out_channels(), 7, 1, 0), nn::Tanh()));
+}
+
+std::string ResnetGeneratorImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
+  auto h = graph.module(*head, x, path + ".head");
+  for (size_t i = 0; i < blocks->size(); ++i) h = graph.module(*blocks->ptr(i), h, path + ".blocks." + std::to_string(i));
+  return graph.module(*tail, h, path + ".tail");
 }
 
 torch::Tensor ResnetGeneratorImpl::forward(const torch::Tensor& x) {
@@ -242,13 +268,16 @@ void ImagePool::load(const std::map<std::string, torch::Tensor>& in, const std::
 // --- SRResNet ---------------------------------------------------------------------------
 
 namespace {
-struct SrBlockImpl : nn::Module {
+struct SrBlockImpl : nn::Module, onnx::Exportable {
   explicit SrBlockImpl(int64_t c) {
     body = register_module("body", nn::Sequential(conv(c, c, 3, 1, 1, false), SyncBatchNorm2d(c),
                                                   nn::PReLU(nn::PReLUOptions().num_parameters(c)),
                                                   conv(c, c, 3, 1, 1, false), SyncBatchNorm2d(c)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return x + body->forward(x); }  // [N, c, h, w]
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override {
+    return graph.add(x, graph.module(*body, x, path + ".body"));
+  }
   nn::Sequential body{nullptr};
 };
 TORCH_MODULE(SrBlock);
@@ -268,6 +297,15 @@ SrResnetImpl::SrResnetImpl(const SrResnetOptions& o) : options(o) {
     ups->push_back(nn::Sequential(conv(w, 4 * w, 3, 1, 1), PixelShuffle(2),
                                   nn::PReLU(nn::PReLUOptions().num_parameters(w))));
   tail = register_module("tail", nn::Sequential(conv(w, o.channels(), 9, 1, 4), nn::Tanh()));
+}
+
+std::string SrResnetImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
+  auto h0 = graph.module(*head, x, path + ".head");
+  auto h = h0;
+  for (size_t i = 0; i < blocks->size(); ++i) h = graph.module(*blocks->ptr(i), h, path + ".blocks." + std::to_string(i));
+  h = graph.add(h0, graph.module(*mid, h, path + ".mid"));
+  for (size_t i = 0; i < ups->size(); ++i) h = graph.module(*ups->ptr(i), h, path + ".ups." + std::to_string(i));
+  return graph.module(*tail, h, path + ".tail");
 }
 
 torch::Tensor SrResnetImpl::forward(const torch::Tensor& x) {

@@ -4,7 +4,8 @@
 // where the header is a Python dict literal
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), }
 // padded with spaces and ended by '\n' so the data starts on a 64-byte
-// boundary. Data is little-endian float32 in C (row-major) order.
+// boundary. Data is little-endian float32 ('<f4') in C (row-major) order;
+// int64 tensors (class labels) are written as int64 ('<i8').
 #pragma once
 #include <torch/types.h>
 
@@ -12,7 +13,7 @@
 
 namespace duel {
 
-// The bytes of an .npy file holding `t` as float32 (any number of dimensions).
+// The bytes of an .npy file holding `t` as float32, or int64 when t is int64 (any number of dimensions).
 std::string npy_bytes(const torch::Tensor& t);
 // Writes npy_bytes(t) to path atomically.
 void write_npy(const std::string& path, const torch::Tensor& t);

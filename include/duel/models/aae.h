@@ -89,7 +89,7 @@ TORCH_MODULE(CodeDiscriminator);
 enum class AaeScore { Recon, Latent, Disc, Combined };
 AaeScore parse_aae_score(const std::string& name);  // throws duel::Error for an unknown name
 
-class Aae : public GanModel {
+class Aae : public GanModel, public onnx::GeneratorExport {
  public:
   Aae(const Config& cfg, const DataShape& shape);
   std::string name() const override { return "aae"; }
@@ -102,6 +102,8 @@ class Aae : public GanModel {
   torch::Tensor sample(const SampleRequest& request) override;
   // z ~ N(0, I) [n, L]: the prior.
   torch::Tensor make_noise(int64_t n, torch::Device device) const override;
+  // ONNX: the decoder on prior noise, as sample(): z [N, L] -> image [N, C, H, W].
+  onnx::Metadata export_generator(onnx::Graph& graph, const std::string& direction) override;
   // Per-image scores as model.aae_score says: [N, C, H, W] -> [N], higher = more anomalous.
   torch::Tensor anomaly_score(const torch::Tensor& images) override;
 

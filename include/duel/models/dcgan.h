@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "duel/io/onnx.h"
+
 namespace duel {
 
 struct DcganOptions {
@@ -29,11 +31,13 @@ struct DcganOptions {
 // Number of stride-2 stages for a supported size; throws duel::Error otherwise.
 int64_t dcgan_stages(int64_t size);
 
-class DcganGeneratorImpl : public torch::nn::Module {
+class DcganGeneratorImpl : public torch::nn::Module, public onnx::Exportable {
  public:
   explicit DcganGeneratorImpl(const DcganOptions& options);
   // z [N, latent (+extra)] -> [N, C, size, size] in [-1, 1]
   torch::Tensor forward(const torch::Tensor& z);
+  // ONNX: forward() on the value z.
+  std::string export_onnx(onnx::Graph& graph, const std::string& z, const std::string& path) const override;
   DcganOptions options;
 
  private:

@@ -9,11 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "duel/io/onnx.h"
 #include "duel/models/model.h"
 
 namespace duel {
 
-class Translator : public GanModel {
+class Translator : public GanModel, public onnx::GeneratorExport {
  public:
   bool translates() const override { return true; }
   // Translators have no noise input: duel sample explains what to use instead.
@@ -21,6 +22,9 @@ class Translator : public GanModel {
   // A placeholder the trainer may store (one zero column per image).
   torch::Tensor make_noise(int64_t n, torch::Device device) const override;
   torch::Tensor translate(const torch::Tensor& input, const std::string& direction) override;
+  // ONNX: input [N, C, H, W] -> image [N, C', H*scale, W*scale] in `direction`
+  // (H, W dynamic, multiples of size_multiple()).
+  onnx::Metadata export_generator(onnx::Graph& graph, const std::string& direction) override;
 
  protected:
   // Channels translate() reads in a direction.
@@ -28,6 +32,13 @@ class Translator : public GanModel {
   // The generator of a direction on checked input (nets already in eval
   // mode, no gradients): [N, C, h, w] -> [N, C', h * scale(), w * scale()].
   virtual torch::Tensor run_generator(const std::string& direction, const torch::Tensor& input) = 0;
+  // ONNX counterpart of run_generator on the value x; returns the output's
+  // value name. The default throws duel::Error (no export).
+  virtual std::string export_run_generator(onnx::Graph& graph, const std::string& direction, const std::string& x);
+
+ private:
+  // Throws duel::Error unless directions() holds `direction`.
+  void check_direction(const std::string& direction) const;
 };
 
 }  // namespace duel

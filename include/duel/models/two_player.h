@@ -22,6 +22,7 @@
 
 #include <memory>
 
+#include "duel/io/onnx.h"
 #include "duel/losses/adversarial.h"
 #include "duel/models/model.h"
 #include "duel/nn/ema.h"
@@ -47,7 +48,7 @@ struct AdversarialKnobs {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
                                                         std::vector<torch::Tensor> params);
 
-class TwoPlayerGan : public GanModel {
+class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
  public:
   TwoPlayerGan(const Config& cfg, const DataShape& shape, std::shared_ptr<torch::nn::Module> generator,
                std::shared_ptr<torch::nn::Module> discriminator);
@@ -63,11 +64,22 @@ class TwoPlayerGan : public GanModel {
 
   const AdversarialKnobs& knobs() const { return knobs_; }
 
+  // Declares z [N, Z] (+ label [N] when needs_labels()), writes export_generate()
+  // on the EMA weights when train.ema > 0, and returns {latent_layout: noise_layout()}.
+  onnx::Metadata export_generator(onnx::Graph& graph, const std::string& direction) override;
+
  protected:
   // z [N, latent] (+ labels) -> images [N, C, H, W] in [-1, 1]
   virtual torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) = 0;
   // images [N, C, H, W] (+ labels) -> raw outputs [N, 1]
   virtual torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) = 0;
+  // ONNX counterpart of generate(): z and label are value names (label "" when
+  // unconditional); returns the name of the image [N, C, H, W]. The default
+  // throws duel::Error (the model has no export).
+  virtual std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string& label);
+  // How make_noise fills z, for consumers of the export: comma-separated
+  // parts "normal:K" (N(0, 1)), "onehot:D" (a one-hot group), "uniform:K" (U(-1, 1)).
+  virtual std::string noise_layout() const { return "normal:" + std::to_string(latent_dim_); }
   // Extra loss terms. d_extra_loss runs in each D update right after
   // discriminate() of the detached fakes made from z; g_extra_loss runs in
   // the G update right after discriminate() of the fakes (D frozen). Return

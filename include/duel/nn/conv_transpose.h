@@ -16,6 +16,8 @@
 #pragma once
 #include <torch/nn/modules/conv.h>
 
+#include "duel/io/onnx.h"
+
 namespace duel {
 
 struct TransposedConv2dOptions {
@@ -29,11 +31,13 @@ struct TransposedConv2dOptions {
   TORCH_ARG(bool, fast) = true;  // false: always LibTorch's ConvTranspose2d
 };
 
-class TransposedConv2dImpl : public torch::nn::Module {
+class TransposedConv2dImpl : public torch::nn::Module, public onnx::Exportable {
  public:
   explicit TransposedConv2dImpl(const TransposedConv2dOptions& options);
   // x [N, in, H, W] -> [N, out, (H-1)*stride - 2*padding + kernel, ...]
   torch::Tensor forward(const torch::Tensor& x);
+  // ONNX: the held ConvTranspose2d (both routes compute the same function).
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override;
   TransposedConv2dOptions options;
   torch::nn::ConvTranspose2d conv{nullptr};
 };

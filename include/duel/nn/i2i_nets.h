@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include "duel/io/onnx.h"
+
 namespace duel {
 
 // [N, C*r*r, H, W] -> [N, C, H*r, W*r]: output pixel (c, h*r + i, w*r + j)
@@ -35,11 +37,13 @@ struct UnetOptions {
 // requested = 0 as many halvings as the size allows, at most 8.
 int64_t unet_depth(int64_t size, int64_t requested);
 
-class UnetGeneratorImpl : public torch::nn::Module {
+class UnetGeneratorImpl : public torch::nn::Module, public onnx::Exportable {
  public:
   explicit UnetGeneratorImpl(const UnetOptions& options);
   // x [N, in, S, S] -> [N, out, S, S] in [-1, 1]; S a multiple of 2^depth
   torch::Tensor forward(const torch::Tensor& x);
+  // ONNX: forward() on the value x (skips become Concat nodes).
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override;
   UnetOptions options;
   torch::nn::ModuleList down{nullptr}, up{nullptr};
 };
@@ -82,11 +86,13 @@ struct ResnetGenOptions {
 
 // Reflection-padded 7x7 conv, two stride-2 convs, residual blocks, two
 // stride-2 transposed convs, 7x7 conv to the output; instance norm, ReLU.
-class ResnetGeneratorImpl : public torch::nn::Module {
+class ResnetGeneratorImpl : public torch::nn::Module, public onnx::Exportable {
  public:
   explicit ResnetGeneratorImpl(const ResnetGenOptions& options);
   // x [N, in, H, W] -> [N, out, H, W] in [-1, 1]; H, W multiples of 4
   torch::Tensor forward(const torch::Tensor& x);
+  // ONNX: forward() on the value x.
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override;
   ResnetGenOptions options;
   torch::nn::Sequential head{nullptr}, tail{nullptr};
   torch::nn::ModuleList blocks{nullptr};
@@ -126,11 +132,13 @@ struct SrResnetOptions {
 // 9x9 conv + PReLU, residual blocks (conv-BN-PReLU-conv-BN), conv-BN plus a
 // skip from the head, log2(scale) stages of conv -> pixel shuffle x2 ->
 // PReLU, 9x9 conv to the image, tanh.
-class SrResnetImpl : public torch::nn::Module {
+class SrResnetImpl : public torch::nn::Module, public onnx::Exportable {
  public:
   explicit SrResnetImpl(const SrResnetOptions& options);
   // x [N, C, h, w] -> [N, C, h*scale, w*scale] in [-1, 1]
   torch::Tensor forward(const torch::Tensor& x);
+  // ONNX: forward() on the value x (pixel shuffle: DepthToSpace, CRD).
+  std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override;
   SrResnetOptions options;
   torch::nn::Sequential head{nullptr}, mid{nullptr}, tail{nullptr};
   torch::nn::ModuleList blocks{nullptr}, ups{nullptr};
