@@ -28,6 +28,7 @@
 
 #include "duel/core/error.h"
 #include "duel/io/protobuf.h"
+#include "duel/nn/sync_batch_norm.h"
 
 namespace duel::onnx {
 
@@ -248,6 +249,7 @@ std::string Graph::module(const torch::nn::Module& m, const std::string& x, cons
   }
   if (const auto* bn = dynamic_cast<const nn::BatchNorm2dImpl*>(&m)) return batch_norm(*this, *bn, x, path);
   if (const auto* bn = dynamic_cast<const nn::BatchNorm1dImpl*>(&m)) return batch_norm(*this, *bn, x, path);
+  if (const auto* bn = dynamic_cast<const SyncBatchNorm2dImpl*>(&m)) return batch_norm(*this, *bn, x, path);
   if (const auto* in = dynamic_cast<const nn::InstanceNorm2dImpl*>(&m)) {
     // LibTorch's default (no running statistics): every image normalised by its own statistics, in eval too.
     const auto& o = in->options;
