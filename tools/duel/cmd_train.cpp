@@ -3,6 +3,7 @@
 // checkpoint; a second signal exits at once.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <unistd.h>
 
@@ -115,6 +116,8 @@ Action add_train(CLI::App& app) {
     std::printf("final grid:   %s\n", s.final_grid.c_str());
     std::printf("checkpoint:   %s\n", s.checkpoint.c_str());
     std::printf("metrics:      %s/metrics.csv (and events.jsonl)\n", s.run_dir.c_str());
+    const std::string report = (std::filesystem::path(s.run_dir) / "report.html").string();
+    if (std::filesystem::exists(report)) std::printf("report:       %s (open it in a browser)\n", report.c_str());
     if (s.interrupted) {
       std::printf("resume with:  duel train --resume %s\n", s.run_dir.c_str());
       return 128 + int(g_signal);
