@@ -519,7 +519,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
   } else {
     const std::string why = gen.model ? "model " + gen.model->name() +
                                             " translates images: it has no latent space to walk (its previews are the "
-                                            "sample grids above: input | output | target)"
+                                            "sample grids: input | output | target)"
                                       : (gen.missing_reason.empty() ? "no generator available" : gen.missing_reason);
     interp_html = "<p class=\"note\" id=\"interp-missing\">" + html_escape(why) + "</p>\n";
   }
@@ -567,7 +567,10 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
   if (sum.grids_embedded == 0) {
     h << "<p class=\"note\">no sample grid yet (train.sample_every)</p>\n";
   } else {
-    h << "<p class=\"meta\">grids from the run's fixed noise (samples/)";
+    h << "<p class=\"meta\">"
+      << (gen.model && gen.model->translates() ? "previews of a fixed batch of the data, input | output | target per row"
+                                               : "grids from the run's fixed noise")
+      << " (samples/)";
     if (sum.grids_embedded < sum.grids_found)
       h << "; " << sum.grids_embedded << " of " << sum.grids_found << " grids, evenly spaced (log.report_grids)";
     h << "</p>\n<div class=\"slider\"><input type=\"range\" id=\"grid-slider\" min=\"0\" max=\""
