@@ -9,7 +9,8 @@
 # TORCH_PREFIX overrides where LibTorch's CMake config is looked up; by default
 # it comes from `python3 -c 'import torch; print(torch.utils.cmake_prefix_path)'`.
 # The header-only dependencies (CLI11, toml++, nlohmann-json, stb) are taken
-# from .gpu-deps/include when the system has none.
+# from .gpu-deps/include when the system has none; uPlot (for run reports)
+# always is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEPS=.gpu-deps/include
@@ -21,6 +22,9 @@ case "${1:-build}" in
       cp -r "$d" "$DEPS/"
     done
     mkdir -p "$DEPS/zlib" && cp /usr/include/zlib.h /usr/include/zconf.h "$DEPS/zlib/"
+    # uPlot, inlined into run reports (web/package-lock.json; npm ci by install-deps.sh).
+    [ -f web/node_modules/uplot/dist/uPlot.iife.min.js ] || { echo "error: uPlot missing; run scripts/install-deps.sh first" >&2; exit 2; }
+    mkdir -p "$DEPS/uplot" && cp web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/dist/uPlot.min.css "$DEPS/uplot/"
     echo "staged header-only dependencies in $DEPS ($(du -sh .gpu-deps | cut -f1)); carry .gpu-deps to the GPU machine"
     ;;
   build)
@@ -35,6 +39,7 @@ case "${1:-build}" in
     # stb lives in its own folder on Debian (<stb_image.h>); give it to the compiler both ways.
     cmake -S . -B build-gpu "${ZLIB_ARGS[@]}" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX" \
       -DDUEL_THIRD_PARTY_INCLUDE="$PWD/$DEPS;$PWD/$DEPS/stb" -DDUEL_BUILD_TESTS=OFF -DDUEL_USE_PCH=ON \
+      -DDUEL_UPLOT_DIR="$PWD/$DEPS/uplot" \
       ${CUDA_ARCH:+-DTORCH_CUDA_ARCH_LIST=$CUDA_ARCH}
     cmake --build build-gpu -j "$(nproc)"
     ;;

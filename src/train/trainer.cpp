@@ -24,6 +24,7 @@
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
 #include "duel/io/image.h"
+#include "duel/io/report.h"  // log.report
 #include "duel/io/tensorboard.h"  // log.tensorboard
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
@@ -117,7 +118,7 @@ void prepare_run_dir(const std::string& dir, bool force) {
   std::error_code ec;
   if (check_existing_run(dir, force))
     for (const char* entry :
-         {"config.toml", "metrics.csv", "events.jsonl", "samples", "checkpoints", "eval", "tensorboard"})
+         {"config.toml", "metrics.csv", "events.jsonl", "samples", "checkpoints", "eval", "tensorboard", "report.html"})
       fs::remove_all(fs::path(dir) / entry, ec);
   fs::create_directories(fs::path(dir) / "samples", ec);
   fs::create_directories(fs::path(dir) / "checkpoints", ec);
@@ -566,6 +567,22 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     }
     return path;
   };
+  // --- log.report (src/io/report.cpp): <run>/report.html rewritten at every grid; a failure only warns ---
+  int64_t report_count = 0;
+  double report_seconds = 0;
+  auto refresh_report = [&]() {
+    if (!cfg.get_bool("log.report")) return;
+    ReportOptions ro;
+    ro.max_grids = cfg.get_int("log.report_grids");
+    ro.generator = {model.get(), shape, st.step, device, ""};
+    try {
+      report_seconds += write_report(dir, ro).seconds;
+      ++report_count;
+    } catch (const std::exception& e) {
+      warn(std::string("report.html not refreshed: ") + e.what());
+    }
+  };
+  // --- end of log.report ---
   const int64_t keep = cfg.get_int("train.keep_checkpoints");
   // What a checkpoint needs besides the nets: where the loader is and the RNG state.
   auto capture_state = [&]() {
@@ -894,7 +911,10 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       images_in_interval = 0;
       interval_start = now;
     }
-    if (sample_every > 0 && st.step % sample_every == 0 && !last) save_grid(step_name("step-", st.step, ".png"));
+    if (sample_every > 0 && st.step % sample_every == 0 && !last) {
+      save_grid(step_name("step-", st.step, ".png"));
+      refresh_report();  // log.report
+    }
     if (ckpt_every > 0 && st.step % ckpt_every == 0 && !last) save_checkpoint();
 
     const double elapsed = std::chrono::duration<double>(clock::now() - t0).count();
@@ -922,6 +942,13 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   sum.img_per_s = sum.seconds > 0 ? double(sum.steps_done * batch_size * world) / sum.seconds : 0;
   for (auto& [k, v] : report.scalars) sum.last[k] = v;
   event({{"event", sum.interrupted ? "interrupted" : "finish"}, {"step", st.step}, {"seconds", sum.seconds}});
+  refresh_report();  // log.report
+  if (report_count > 0) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(3) << "report: " << (fs::path(dir) / "report.html").string() << " (written "
+      << report_count << " times, " << report_seconds / double(report_count) << " s each on average)";
+    info(o.str());
+  }
   return sum;
 }
 

@@ -20,8 +20,8 @@
 #include "duel/core/error.h"
 #include "duel/io/gif.h"
 #include "duel/io/image.h"
+#include "duel/models/interpolation.h"
 #include "duel/models/model.h"
-#include "duel/nn/latent.h"
 #include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -116,25 +116,14 @@ Action add_sample(CLI::App& app) {
 
     if (a->interpolate) {
       auto start = model->make_noise(a->rows, torch::kCPU), end = model->make_noise(a->rows, torch::kCPU);
-      std::vector<torch::Tensor> points;  // per step t: [rows, L]
-      for (int64_t t = 0; t < a->steps; ++t) {
-        const double u = double(t) / double(a->steps - 1);
-        std::vector<torch::Tensor> row;
-        for (int64_t r = 0; r < a->rows; ++r) row.push_back(slerp(start[r], end[r], u));
-        points.push_back(torch::stack(row));
-      }
-      // Grid: row r, column t.
-      auto z = torch::stack(points, 1).reshape({a->rows * a->steps, -1});  // [rows*steps, L]
-      auto images = model->sample({z, labels_for(0, z.size(0), a->steps)});
-      write_png(a->out, make_grid(images, a->steps));
-      // GIF: frame t shows every row's point t side by side; walks there and back.
-      auto per_step = images.reshape({a->rows, a->steps, images.size(1), images.size(2), images.size(3)});
-      std::vector<torch::Tensor> frames;
-      const int64_t frame_cols = int64_t(std::ceil(std::sqrt(double(a->rows))));
-      for (int64_t t = 0; t < a->steps; ++t) frames.push_back(make_grid(per_step.select(1, t), frame_cols));
-      for (int64_t t = a->steps - 2; t > 0; --t) frames.push_back(frames[size_t(t)]);
+      // Path r: --class, else class r (one class per row).
+      torch::Tensor labels;
+      if (conditional) labels = torch::arange(a->rows, torch::kInt64).remainder(shape.num_classes);
+      if (conditional && a->cls >= 0) labels.fill_(a->cls);
+      Interpolation path = interpolate(*model, start, end, a->steps, labels);
+      write_png(a->out, path.grid);
       const std::string gif = a->gif.empty() ? fs::path(a->out).replace_extension(".gif").string() : a->gif;
-      write_gif(gif, frames, 12);
+      write_gif(gif, path.frames, 12);
       std::printf("wrote %lld interpolations x %lld steps from %s (step %lld) to %s and %s\n", (long long)a->rows,
                   (long long)a->steps, ck.model_name().c_str(), (long long)ck.state().step, a->out.c_str(), gif.c_str());
       return 0;

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -164,6 +165,8 @@ Action add_train(CLI::App& app) {
     std::printf("final grid:   %s\n", s.final_grid.c_str());
     std::printf("checkpoint:   %s\n", s.checkpoint.c_str());
     std::printf("metrics:      %s/metrics.csv (and events.jsonl)\n", s.run_dir.c_str());
+    const std::string report = (std::filesystem::path(s.run_dir) / "report.html").string();
+    if (std::filesystem::exists(report)) std::printf("report:       %s (open it in a browser)\n", report.c_str());
     if (s.interrupted) {
       std::printf("resume with:  duel train --resume %s\n", s.run_dir.c_str());
       return 128 + int(g_signal ? g_signal : SIGTERM);  // a distributed run stops when any rank is signalled
