@@ -28,6 +28,7 @@ struct TrainState {
   LoaderPosition loader;
   torch::Tensor fixed_noise;   // [grid, latent]
   torch::Tensor fixed_labels;  // [grid] or undefined
+  torch::Tensor fixed_text;    // int64 [grid, L] token ids (text-conditioned models) or undefined
   torch::Tensor rng_state;     // CPU generator state
   DataShape shape;             // what the nets were built for
   int64_t rollbacks = 0;       // divergence rollbacks so far (train.nan_rollbacks)
