@@ -118,7 +118,8 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
     row.recognised_train = share_of_class(*net, draw(*model, encode_all(vocab, seen, shape.text_length)), c, nullptr);
     auto test_c = test.images.index_select(0, test.labels.eq(c).nonzero().reshape({-1}));
     auto train_c = train.images.index_select(0, train.labels.eq(c).nonzero().reshape({-1})).slice(0, 0, o.n);
-    auto real_features = net->extract(test_c).features;
+    torch::Tensor real_features;
+    row.recognised_real = share_of_class(*net, test_c, c, &real_features);
     row.fid = fid(real_features, fake_features);
     row.fid_floor = fid(real_features, net->extract(train_c).features);
     say(row.noun + ": recognised " + std::to_string(row.recognised_heldout) + " (held-out phrasings), " +
@@ -127,7 +128,7 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
     r.recognised_heldout += row.recognised_heldout / 10.0;
     r.recognised_train += row.recognised_train / 10.0;
     classes.push_back({{"class", c}, {"noun", row.noun}, {"recognised_heldout", row.recognised_heldout},
-                       {"recognised_train", row.recognised_train}, {"fid", row.fid}, {"fid_floor", row.fid_floor},
+                       {"recognised_train", row.recognised_train}, {"recognised_real", row.recognised_real}, {"fid", row.fid}, {"fid_floor", row.fid_floor},
                        {"example_prompts", prompts_shown.back()}});
     r.classes.push_back(row);
 
@@ -165,8 +166,28 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
       r.attributes.push_back(ar);
     }
   }
+  // Per attribute: in how many classes the samples order like the real images
+  // (a above b, or below), and the mean gaps (a - b) of both.
+  nlohmann::json summary = nlohmann::json::array();
+  for (const auto& aw : attribute_words) {
+    int64_t agree = 0, classes_n = 0;
+    double gap_generated = 0, gap_real = 0;
+    for (auto& ar : r.attributes) {
+      if (ar.attribute != aw[0]) continue;
+      const double g = ar.generated_a - ar.generated_b, q = ar.real_a - ar.real_b;
+      agree += (g > 0) == (q > 0) && g != 0;
+      gap_generated += g;
+      gap_real += q;
+      ++classes_n;
+    }
+    summary.push_back({{"attribute", aw[0]}, {"word_a", aw[1]}, {"word_b", aw[2]},
+                       {"classes_following_the_prompt", agree}, {"classes", classes_n},
+                       {"mean_gap_generated", gap_generated / double(classes_n)},
+                       {"mean_gap_real", gap_real / double(classes_n)}});
+  }
   nlohmann::json j;
   j["experiment"] = "text2img";
+  j["attribute_summary"] = summary;
   j["checkpoint"] = o.checkpoint;
   j["step"] = ck.state().step;
   j["features"] = {{"path", net->identity().path}, {"hash", net->identity().hash},
@@ -176,6 +197,9 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
   j["seed"] = o.seed;
   j["recognised_heldout_mean"] = r.recognised_heldout;
   j["recognised_train_mean"] = r.recognised_train;
+  double real_mean = 0;
+  for (auto& c : r.classes) real_mean += c.recognised_real / double(r.classes.size());
+  j["recognised_real_mean"] = real_mean;
   j["classes"] = classes;
   j["attributes"] = attrs;
   r.json = j.dump(2) + "\n";

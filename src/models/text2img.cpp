@@ -30,6 +30,12 @@ const bool keys_registered = [] {
   register_int_key("model.text_cond", 64, 1, 4096, "text2img: size of G's projection of the sentence embedding");
   register_float_key("model.text_interp_weight", 1.0, 0.0, 100.0,
                      "text2img: weight of G's loss on midpoints of pairs of sentence embeddings (GAN-INT; 0: off)");
+  register_key({"model.text_pool", ConfigType::String, std::string("mean"),
+                "text2img: how E pools its per-word features into the sentence embedding: mean or max", {}, {},
+                {"mean", "max"}});
+  register_float_key("model.word_dropout", 0.0, 0.0, 0.9,
+                     "text2img: training only: each caption word is left out with this probability (at least one "
+                     "word stays), so E does not depend on exact phrasings");
   return true;
 }();
 
@@ -49,14 +55,24 @@ torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids) {
   auto x = words->forward(ids).transpose(1, 2);            // [N, L] -> [N, word_dim, L]
   x = leaky(conv1->forward(x)) * mask;                     // [N, text_dim, L], padding zeroed
   x = leaky(conv2->forward(x)) * mask;                     // [N, text_dim, L]
-  auto pooled = x.sum(2) / mask.sum(2).clamp_min(1.0);     // mean over the words -> [N, text_dim]
-  return out->forward(pooled);                             // [N, text_dim]
+  torch::Tensor pooled;                                    // [N, text_dim]
+  if (options.max_pool()) pooled = (x + (mask - 1) * 1e4).amax(2);  // max over the words (padding pushed down)
+  else pooled = x.sum(2) / mask.sum(2).clamp_min(1.0);             // mean over the words
+  return out->forward(pooled);                                     // [N, text_dim]
 }
 
 torch::Tensor matching_aware_d_loss(GanLoss loss, const torch::Tensor& real_match, const torch::Tensor& real_mismatch,
                                     const torch::Tensor& fake_match, const torch::Tensor& real_targets) {
   // The fake term is a mean over 2N outputs: 1/2 weight for each kind.
   return discriminator_loss(loss, real_match, real_targets, torch::cat({real_mismatch, fake_match}, 0));
+}
+
+torch::Tensor drop_words(const torch::Tensor& ids, double p) {
+  if (p <= 0) return ids;
+  auto words = ids.gt(0);                                                // [N, L]
+  auto kept = words.logical_and(torch::rand(ids.sizes(), torch::TensorOptions().device(ids.device())) >= p);
+  auto none_left = kept.sum(1, true).eq(0);                              // [N, 1]: keep such captions whole
+  return torch::where(kept.logical_or(none_left.logical_and(words)), ids, torch::zeros_like(ids));
 }
 
 torch::Tensor mismatch_permutation(int64_t n) {
@@ -109,7 +125,7 @@ class Text2Img : public Text2ImgModel {
  public:
   Text2Img(const Config& cfg, const DataShape& shape)
       : latent_dim_(cfg.get_int("model.latent_dim")), knobs_(AdversarialKnobs::from_config(cfg)),
-        interp_weight_(cfg.get_float("model.text_interp_weight")) {
+        interp_weight_(cfg.get_float("model.text_interp_weight")), word_dropout_(cfg.get_float("model.word_dropout")) {
     require(knobs_.d_steps == 1 && knobs_.gp_weight == 0 && knobs_.r1_weight == 0 && knobs_.weight_clip == 0 &&
                 knobs_.diffaug.empty() && knobs_.instance_noise == 0 && knobs_.label_flip == 0,
             "text2img supports train.loss, train.label_smoothing and train.ema of the adversarial settings",
@@ -125,7 +141,8 @@ class Text2Img : public Text2ImgModel {
     const int64_t text_dim = cfg.get_int("model.text_dim");
     G_ = Text2ImgGenerator(g, text_dim, cfg.get_int("model.text_cond"));
     D_ = Text2ImgDiscriminator(d, text_dim);
-    E_ = TextEncoder(TextEncoderOptions(int64_t(shape.vocabulary.size()), cfg.get_int("model.word_dim"), text_dim));
+    E_ = TextEncoder(TextEncoderOptions(int64_t(shape.vocabulary.size()), cfg.get_int("model.word_dim"), text_dim)
+                         .max_pool(cfg.get_string("model.text_pool") == "max"));
     const std::string init = cfg.get_string("model.init");
     init_weights(*G_, init);
     init_weights(*D_, init);
@@ -183,7 +200,7 @@ class Text2Img : public Text2ImgModel {
   Scalars step(const Batch& batch, StepContext& ctx) override {
     require(batch.text.defined(), "text2img needs captions in every batch", "set data.captions");
     const auto& real = batch.images;  // [N, C, H, W]
-    const auto& text = batch.text;    // [N, L]
+    const auto text = drop_words(batch.text, word_dropout_);  // [N, L]
     const int64_t n = real.size(0);
     auto z = make_noise(n, real.device());
     auto mismatch = mismatch_permutation(n).to(real.device());
@@ -271,7 +288,7 @@ class Text2Img : public Text2ImgModel {
 
   int64_t latent_dim_;
   AdversarialKnobs knobs_;
-  double interp_weight_;
+  double interp_weight_, word_dropout_;
   Text2ImgGenerator G_{nullptr};
   Text2ImgDiscriminator D_{nullptr};
   TextEncoder E_{nullptr};

@@ -23,9 +23,9 @@ expect_exit 2 "no 'train-images-idx3" -- "$DUEL" captions fashion-mnist --data-p
 [ -e "$WORK/x.tsv" ] && fail "a failed captions command left a file"
 
 # --- training and exact resume ---
-T=("${TINY[@]}" --set data.dataset=fashion-mnist --set "data.path=$FIXTURES/idx" --set model.name=text2img
-   --set "data.captions=$CAP" --set model.word_dim=8 --set model.text_dim=16 --set model.text_cond=8
-   --set train.label_smoothing=0.2)
+T0=("${TINY[@]}" --set data.dataset=fashion-mnist --set "data.path=$FIXTURES/idx" --set model.name=text2img
+    --set model.word_dim=8 --set model.text_dim=16 --set model.text_cond=8 --set train.label_smoothing=0.2)
+T=("${T0[@]}" --set "data.captions=$CAP")
 "$DUEL" train --out "$WORK/a" "${T[@]}" --set train.steps=8 --set train.checkpoint_every=4 --set train.sample_every=4 \
   >/dev/null 2>&1 || fail "train text2img"
 head -1 "$WORK/a/metrics.csv" | grep -q "d_mismatch" || fail "metrics lack d_mismatch: $(head -1 "$WORK/a/metrics.csv")"
@@ -83,7 +83,7 @@ bad range "line 2: image id '256' is out of range: the split has 256 images" "0\
 bad uncaptioned "leaves 255 of 256 images without a caption" "0\ta coat\n"
 bad empty "line 1: the caption has no words" "0\t?!\n"
 expect_exit 2 "needs captioned data \\(data.captions\\)" -- \
-  "$DUEL" train --out "$WORK/bad-nocap" "${T[@]}" --set data.captions= --set train.steps=2
+  "$DUEL" train --out "$WORK/bad-nocap" "${T0[@]}" --set train.steps=2
 expect_exit 2 "set eval.every = 0" -- "$DUEL" train --out "$WORK/bad-eval" "${T[@]}" --set eval.every=2 --set train.steps=2
 # A resume with other captions is refused.
 awk -F'\t' '{print $1 "\tthe item"}' "$CAP" > "$WORK/other.tsv"

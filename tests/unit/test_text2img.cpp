@@ -226,7 +226,7 @@ TEST(Captions, LoaderDrawsOneOfEachImagesCaptionsDeterministically) {
 
 namespace {
 
-std::unique_ptr<GanModel> tiny_text2img(double interp = 1.0) {
+std::unique_ptr<GanModel> tiny_text2img(double interp = 1.0, const std::string& pool = "mean") {
   Config c;
   c.set_from_string("model.name=text2img");
   c.set_from_string("model.latent_dim=8");
@@ -236,6 +236,8 @@ std::unique_ptr<GanModel> tiny_text2img(double interp = 1.0) {
   c.set_from_string("model.text_dim=16");
   c.set_from_string("model.text_cond=8");
   c.set("model.text_interp_weight", interp);
+  c.set("model.text_pool", pool);
+  c.set("model.word_dropout", 0.2);
   DataShape shape{1, 28, 0};
   shape.vocabulary = Vocabulary::build({"a dark coat", "a light bag", "the long dress"}).words();
   shape.text_length = 4;
@@ -258,6 +260,24 @@ TEST(Text2Img, MismatchPermutationHasNoFixedPoints) {
     }
   }
   EXPECT_THROW(mismatch_permutation(1), Error);
+}
+
+TEST(Text2Img, WordDropoutOnlyBlanksWordsAndKeepsOnePerCaption) {
+  torch::manual_seed(5);
+  auto ids = texts();
+  EXPECT_TRUE(torch::equal(drop_words(ids, 0.0), ids));
+  int64_t dropped = 0;
+  for (int rep = 0; rep < 50; ++rep) {
+    auto d = drop_words(ids, 0.6);
+    // Every kept id is the original one; padding stays padding; no caption is left empty.
+    EXPECT_TRUE(torch::logical_or(d.eq(ids), d.eq(0)).all().item<bool>());
+    EXPECT_TRUE(d.masked_select(ids.eq(0)).eq(0).all().item<bool>());
+    EXPECT_TRUE(d.gt(0).sum(1).ge(1).all().item<bool>());
+    dropped += (ids.gt(0).sum() - d.gt(0).sum()).item<int64_t>();
+  }
+  // About 60 % of the 10 words per draw (fewer: a caption never loses its last word).
+  EXPECT_GT(dropped, 50 * 10 * 4 / 10);
+  EXPECT_LT(dropped, 50 * 10 * 7 / 10);
 }
 
 TEST(Text2Img, MatchingAwareLossWeighsTheThreePairs) {
@@ -299,9 +319,11 @@ TEST(Text2Img, DiscriminatorScoresShuffledTextsAsTheMismatchedPairs) {
   EXPECT_NE(s.loss.item<double>(), same_text.loss.item<double>());
 }
 
-TEST(Text2Img, StepTrainsAllThreeNetsAndReportsTheMismatchedPairs) {
+class Text2ImgPools : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Text2ImgPools, StepTrainsAllThreeNetsAndReportsTheMismatchedPairs) {
   torch::manual_seed(2);
-  auto model = tiny_text2img();
+  auto model = tiny_text2img(1.0, GetParam());
   auto nets = model->nets();
   ASSERT_EQ(nets.size(), 3u);
   EXPECT_EQ(nets[2].first, "E");
@@ -325,6 +347,8 @@ TEST(Text2Img, StepTrainsAllThreeNetsAndReportsTheMismatchedPairs) {
   Batch bare{torch::rand({4, 1, 28, 28}) * 2 - 1, {}, 0};
   EXPECT_THROW(model->step(bare, ctx), Error);
 }
+
+INSTANTIATE_TEST_SUITE_P(MeanAndMax, Text2ImgPools, ::testing::Values("mean", "max"));
 
 TEST(Text2Img, SamplesFromTextAndInterpolatesEmbeddings) {
   torch::manual_seed(4);

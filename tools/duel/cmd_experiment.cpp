@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
 #include "duel/apps/augmentation.h"
 #include "duel/apps/text2img_eval.h"
@@ -70,18 +72,30 @@ Action add_experiment(CLI::App& app) {
         std::fflush(stdout);
       });
       write_file_atomic(*t_out, r.json);
-      std::printf("\n  %-12s %-22s %-22s %-8s %-8s\n", "class", "recognised (held-out)", "recognised (train)", "FID",
-                  "floor");
-      for (auto& c : r.classes)
-        std::printf("  %-12s %-22.3f %-22.3f %-8.2f %-8.2f\n", c.noun.c_str(), c.recognised_heldout,
-                    c.recognised_train, c.fid, c.fid_floor);
-      std::printf("  %-12s %-22.3f %-22.3f\n\n", "mean", r.recognised_heldout, r.recognised_train);
-      std::printf("  %-12s %-10s %-24s %-24s\n", "class", "attribute", "generated (a / b)", "real (a / b)");
+      std::printf("\n  %-12s %-22s %-22s %-18s %-8s %-8s\n", "class", "recognised (held-out)", "recognised (train)",
+                  "real test images", "FID", "floor");
+      double real_mean = 0;
+      for (auto& c : r.classes) {
+        std::printf("  %-12s %-22.3f %-22.3f %-18.3f %-8.2f %-8.2f\n", c.noun.c_str(), c.recognised_heldout,
+                    c.recognised_train, c.recognised_real, c.fid, c.fid_floor);
+        real_mean += c.recognised_real / double(r.classes.size());
+      }
+      std::printf("  %-12s %-22.3f %-22.3f %-18.3f\n\n", "mean", r.recognised_heldout, r.recognised_train, real_mean);
+      std::printf("  %-12s %-10s %-30s %-18s\n", "class", "attribute", "generated: word a / word b", "real: a / b");
       for (auto& at : r.attributes)
-        std::printf("  %-12s %-10s %-24s %-24s\n", fashion_nouns()[size_t(at.cls)].c_str(), at.attribute.c_str(),
-                    (at.word_a + " " + std::to_string(at.generated_a).substr(0, 5) + " / " + at.word_b + " " +
-                     std::to_string(at.generated_b).substr(0, 5)).c_str(),
-                    (std::to_string(at.real_a).substr(0, 5) + " / " + std::to_string(at.real_b).substr(0, 5)).c_str());
+        std::printf("  %-12s %-10s %-9s %6.3f / %-9s %6.3f  %6.3f / %6.3f\n", fashion_nouns()[size_t(at.cls)].c_str(),
+                    at.attribute.c_str(), at.word_a.c_str(), at.generated_a, at.word_b.c_str(), at.generated_b,
+                    at.real_a, at.real_b);
+      std::printf("\n  %-10s %-18s %-30s %-22s %-14s\n", "attribute", "words (a / b)", "classes where samples follow",
+                  "mean gap a-b: samples", "real");
+      const auto parsed = nlohmann::json::parse(r.json);
+      for (auto& row : parsed.at("attribute_summary"))
+        std::printf("  %-10s %-18s %-30s %-22.3f %-14.3f\n", row["attribute"].get<std::string>().c_str(),
+                    (row["word_a"].get<std::string>() + " / " + row["word_b"].get<std::string>()).c_str(),
+                    (std::to_string(row["classes_following_the_prompt"].get<int64_t>()) + " of " +
+                     std::to_string(row["classes"].get<int64_t>()))
+                        .c_str(),
+                    row["mean_gap_generated"].get<double>(), row["mean_gap_real"].get<double>());
       std::printf("\nwrote %s\n", t_out->c_str());
       return 0;
     }

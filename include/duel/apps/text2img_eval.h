@@ -6,7 +6,8 @@
 //   recognition  n prompts of class c in held-out phrasings (templates never
 //                seen in training, random attribute words), one image each;
 //                the share the dataset's classifier (the feature network)
-//                assigns to class c. The same with training phrasings beside it.
+//                assigns to class c. The same with training phrasings beside
+//                it, and the classifier's share on the class's real test images.
 //   FID          of those n images against the class's test images, in the
 //                feature network's space, with the floor (n training images
 //                of the class against the same test images) beside it.
@@ -42,6 +43,7 @@ struct ClassRow {
   int64_t cls = 0;
   std::string noun;
   double recognised_heldout = 0, recognised_train = 0;  // shares in [0, 1]
+  double recognised_real = 0;  // the classifier on the class's real test images (its own ceiling)
   double fid = 0, fid_floor = 0;
 };
 

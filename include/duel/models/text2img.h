@@ -2,9 +2,10 @@
 // "Generative adversarial text to image synthesis").
 //
 // E, the text encoder: token ids -> learned word embeddings -> two 1-D
-// convolutions (width 3) -> mean over the caption's tokens -> a sentence
-// embedding. It is trained jointly with D (by D's matching-aware loss);
-// G reads its output as a fixed input.
+// convolutions (width 3) -> mean (or max, model.text_pool) over the
+// caption's tokens -> a sentence embedding. It is trained jointly with D (by
+// D's matching-aware loss); G reads its output as a fixed input. With
+// model.word_dropout, training captions lose random words.
 // G: z ++ LeakyReLU(Linear(sentence)) -> DCGAN generator.
 // D: DCGAN trunk h(x) [N, c, k, k]; the text enters by projection:
 //    D(x, t) = head(h) + <W t, sum_{spatial} h>.
@@ -37,6 +38,7 @@ struct TextEncoderOptions {
   TORCH_ARG(int64_t, vocabulary);  // words, id 0 = padding
   TORCH_ARG(int64_t, word_dim);    // word embedding size
   TORCH_ARG(int64_t, text_dim);    // sentence embedding size
+  TORCH_ARG(bool, max_pool) = false;  // pool the words' features by max instead of mean
 };
 
 class TextEncoderImpl : public torch::nn::Module {
@@ -56,6 +58,10 @@ TORCH_MODULE(TextEncoder);
 // each (both enter the loss's fake term as one batch of 2N).
 torch::Tensor matching_aware_d_loss(GanLoss loss, const torch::Tensor& real_match, const torch::Tensor& real_mismatch,
                                     const torch::Tensor& fake_match, const torch::Tensor& real_targets);
+
+// Token ids [N, L] with each word replaced by padding with probability p
+// (global RNG); a caption that would lose every word is kept whole.
+torch::Tensor drop_words(const torch::Tensor& ids, double p);
 
 // A random permutation of 0..n-1 without fixed points (a rotation by a
 // random offset in [1, n-1], then relabelled by a random permutation), from
