@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include "duel/core/config.h"
@@ -118,17 +120,25 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
     row.recognised_train = share_of_class(*net, draw(*model, encode_all(vocab, seen, shape.text_length)), c, nullptr);
     auto test_c = test.images.index_select(0, test.labels.eq(c).nonzero().reshape({-1}));
     auto train_c = train.images.index_select(0, train.labels.eq(c).nonzero().reshape({-1})).slice(0, 0, o.n);
-    torch::Tensor real_features;
-    row.recognised_real = share_of_class(*net, test_c, c, &real_features);
-    row.fid = fid(real_features, fake_features);
-    row.fid_floor = fid(real_features, net->extract(train_c).features);
+    // FID needs two images a side; a tiny test split may have fewer of a class (NaN: JSON null).
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    row.recognised_real = row.fid = row.fid_floor = nan;
+    if (test_c.size(0) >= 1) {
+      torch::Tensor real_features;
+      row.recognised_real = share_of_class(*net, test_c, c, &real_features);
+      if (test_c.size(0) >= 2 && train_c.size(0) >= 2) {
+        row.fid = fid(real_features, fake_features);
+        row.fid_floor = fid(real_features, net->extract(train_c).features);
+      }
+    }
     say(row.noun + ": recognised " + std::to_string(row.recognised_heldout) + " (held-out phrasings), " +
         std::to_string(row.recognised_train) + " (training phrasings), FID " + std::to_string(row.fid) +
         " (floor " + std::to_string(row.fid_floor) + ")");
     r.recognised_heldout += row.recognised_heldout / 10.0;
     r.recognised_train += row.recognised_train / 10.0;
     classes.push_back({{"class", c}, {"noun", row.noun}, {"recognised_heldout", row.recognised_heldout},
-                       {"recognised_train", row.recognised_train}, {"recognised_real", row.recognised_real}, {"fid", row.fid}, {"fid_floor", row.fid_floor},
+                       {"recognised_train", row.recognised_train}, {"recognised_real", row.recognised_real},
+                       {"fid", row.fid}, {"fid_floor", row.fid_floor},  // NaN is written as null
                        {"example_prompts", prompts_shown.back()}});
     r.classes.push_back(row);
 
@@ -199,7 +209,7 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
   j["recognised_train_mean"] = r.recognised_train;
   double real_mean = 0;
   for (auto& c : r.classes) real_mean += c.recognised_real / double(r.classes.size());
-  j["recognised_real_mean"] = real_mean;
+  j["recognised_real_mean"] = std::isfinite(real_mean) ? nlohmann::json(real_mean) : nlohmann::json();
   j["classes"] = classes;
   j["attributes"] = attrs;
   r.json = j.dump(2) + "\n";
