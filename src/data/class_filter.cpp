@@ -31,6 +31,7 @@ ImageSet exclude_class(ImageSet set, int64_t exclude) {
           "choose another class, or raise data.limit");
   set.images = set.images.index_select(0, keep).contiguous();
   set.labels = set.labels.index_select(0, keep).contiguous();
+  set.captions = set.captions.select(keep);
   std::string name = std::to_string(exclude);
   if (exclude < int64_t(set.class_names.size())) name += " (" + set.class_names[size_t(exclude)] + ")";
   set.description += ", without class " + name + ": " + std::to_string(set.size()) + " images";

@@ -341,6 +341,7 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
     s.num_classes = int64_t(classes.size());
     s.class_names = classes;
   }
+  for (const auto& f : files) s.files.push_back(fs::path(f.first).lexically_relative(dir).generic_string());
   s.description = "folder " + dir;
   return s;
 }
@@ -354,7 +355,11 @@ std::string default_dataset_path(const std::string& name) {
 ImageSet open_dataset(const Config& cfg) { return open_dataset(cfg, cfg.get_string("data.split")); }
 
 ImageSet open_dataset(const Config& cfg, const std::string& split) {
-  if (cfg.get_string("data.pair") != "none") return open_pairs(cfg, split);  // src/data/pairs.cpp
+  if (cfg.get_string("data.pair") != "none") {
+    require(cfg.get_string("data.captions").empty(), "data.captions cannot be combined with data.pair",
+            "captions serve text-to-image models; set data.captions = \"\" for image-to-image data");
+    return open_pairs(cfg, split);  // src/data/pairs.cpp
+  }
   return open_single_dataset(cfg, split);
 }
 
@@ -397,10 +402,21 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
   } else {
     throw Error("unknown dataset '" + name + "'", "use fashion-mnist, mnist, cifar10 or folder:<path>");
   }
+  // data.captions: ids are image indices in the split, or paths relative to an image folder.
+  if (!cfg.get_string("data.captions").empty()) {
+    std::vector<std::string> ids;
+    if (name.rfind("folder:", 0) == 0) {
+      ids = s.files;
+    } else {
+      for (int64_t i = 0; i < s.size(); ++i) ids.push_back(std::to_string(i));
+    }
+    attach_captions(s, cfg, ids);
+  }
   int64_t limit = cfg.get_int("data.limit");
   if (limit > 0 && limit < s.size()) {
     s.images = s.images.slice(0, 0, limit);
     if (s.labels.defined()) s.labels = s.labels.slice(0, 0, limit);
+    s.captions = s.captions.select(torch::arange(limit, torch::kInt64));
   }
   s.images = resize_images(s.images, size, channels);
   s.description += " " + std::to_string(s.size()) + " images " + std::to_string(s.images.size(1)) + "x" +

@@ -170,10 +170,17 @@ Batch Loader::make(LoaderPosition pos) {
     if (b.targets.defined()) b.targets = b.targets.contiguous(torch::MemoryFormat::ChannelsLast);
   }
   if (data_.has_labels()) b.labels = data_.labels.index_select(0, idx);
+  if (data_.has_captions()) {
+    std::mt19937_64 rng(batch_seed(opt_.seed, pos.epoch, pos.batch, 3));
+    // Drawn for the global batch and sliced, like crops and flips (sharded loaders).
+    auto global_idx = torch::from_blob(order_.data() + gbegin, {n_global}, torch::kInt64);
+    b.text = data_.captions.draw(global_idx, rng).slice(0, offset, offset + n).contiguous();  // [n, L]
+  }
   if (opt_.device != torch::kCPU) {
     b.images = b.images.to(opt_.device, /*non_blocking=*/true);
     if (b.targets.defined()) b.targets = b.targets.to(opt_.device, true);
     if (b.labels.defined()) b.labels = b.labels.to(opt_.device, true);
+    if (b.text.defined()) b.text = b.text.to(opt_.device, true);
   }
   return b;
 }

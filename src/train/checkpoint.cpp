@@ -181,10 +181,17 @@ std::string Checkpoint::encode(GanModel& model, const Config& cfg, const TrainSt
   root.write("shape_classes", c10::IValue(st.shape.num_classes));
   root.write("shape_target_channels", c10::IValue(st.shape.target_channels));
   root.write("shape_paired", c10::IValue(int64_t(st.shape.paired)));
+  if (st.shape.text_length > 0) {
+    std::string vocab;
+    for (auto& w : st.shape.vocabulary) vocab += w + "\n";
+    root.write("shape_vocabulary", c10::IValue(vocab));
+    root.write("shape_text_length", c10::IValue(st.shape.text_length));
+  }
   root.write("rollbacks", c10::IValue(st.rollbacks));
   root.write("lr_scale", c10::IValue(st.lr_scale));
   root.write("fixed_noise", st.fixed_noise.to(torch::kCPU));
   if (st.fixed_labels.defined()) root.write("fixed_labels", st.fixed_labels.to(torch::kCPU));
+  if (st.fixed_text.defined()) root.write("fixed_text", st.fixed_text.to(torch::kCPU));
   root.write("rng_state", st.rng_state);
   if (st.rank_rng_states.defined()) root.write("rank_rng_states", st.rank_rng_states.to(torch::kCPU));
   for (auto& [name, net] : model.nets()) {
@@ -277,6 +284,18 @@ Checkpoint Checkpoint::decode(const std::string& data, const std::string& path, 
       st.shape.target_channels = read_int(a, "shape_target_channels", path, 0, 4);
       st.shape.paired = read_int(a, "shape_paired", path, 0, 1) == 1;
     }
+    // Written for captioned data only.
+    if (a.try_read("shape_text_length", v)) {
+      st.shape.text_length = read_int(a, "shape_text_length", path, 1, 256);
+      std::istringstream words(read_string(a, "shape_vocabulary", path));
+      std::vector<std::string> vocab;
+      for (std::string w; std::getline(words, w);) vocab.push_back(w);
+      try {
+        st.shape.vocabulary = Vocabulary::from_words(vocab).words();
+      } catch (const Error& e) {
+        throw Error("checkpoint '" + path + "' has a malformed vocabulary: " + e.what(), "the file is damaged");
+      }
+    }
     // Written since rollbacks exist; older files have neither.
     if (a.try_read("rollbacks", v)) st.rollbacks = read_int(a, "rollbacks", path, 0, kMaxCount);
     if (a.try_read("lr_scale", v)) {
@@ -306,6 +325,15 @@ Checkpoint Checkpoint::decode(const std::string& data, const std::string& path, 
                                   labels.max().item<int64_t>() >= std::max<int64_t>(st.shape.num_classes, 1))))
         throw Error("checkpoint '" + path + "' has malformed sampling labels", "the file is damaged");
       st.fixed_labels = labels;
+    }
+    torch::Tensor text;
+    if (a.try_read("fixed_text", text)) {
+      const int64_t vocab = int64_t(st.shape.vocabulary.size());
+      if (text.scalar_type() != torch::kInt64 || text.dim() != 2 || text.size(0) != noise.size(0) ||
+          text.size(1) != st.shape.text_length ||
+          (text.numel() > 0 && (text.min().item<int64_t>() < 0 || text.max().item<int64_t>() >= vocab)))
+        throw Error("checkpoint '" + path + "' has malformed sampling text", "the file is damaged");
+      st.fixed_text = text;
     }
   } catch (const Error&) {
     throw;

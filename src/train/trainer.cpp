@@ -385,11 +385,19 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
                   data.num_classes};
   shape.target_channels = data.targets.defined() ? data.targets.size(1) : 0;
   shape.paired = data.paired;
+  if (data.has_captions()) {
+    shape.vocabulary = data.captions.vocabulary.words();
+    shape.text_length = data.captions.length;
+  }
   auto model = create_model(cfg, shape);
   model->prepare_training();
   if (model->needs_labels())
     require(data.has_labels(), "model '" + model->name() + "' needs class labels but " + data.description + " has none",
             "use a labelled dataset (an image folder with one subfolder per class)");
+  if (model->needs_captions())
+    require(cfg.get_int("eval.every") == 0,
+            "eval.every measures FID of samples drawn without text, and " + model->name() + " draws from text",
+            "set eval.every = 0 and measure a checkpoint with duel experiment text2img");
   model->to(device);
   // --- distributed: the batch shard, synchronised batch norm, gradient averaging ---
   std::map<std::string, std::vector<torch::Tensor>> grad_groups;
@@ -451,7 +459,28 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     const int64_t n = cfg.get_int("sample.grid"), cols = int64_t(std::ceil(std::sqrt(double(n))));
     st.fixed_labels = torch::arange(n, torch::kInt64).div(cols, "floor").remainder(data.num_classes).to(device);
   }
+  if (model->needs_captions()) {
+    // The first caption of the first images; with labels, one class per grid row.
+    const int64_t n = cfg.get_int("sample.grid"), cols = int64_t(std::ceil(std::sqrt(double(n))));
+    std::vector<int64_t> pick;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t chosen = i % data.size();
+      if (data.has_labels()) {
+        const auto of_class = data.labels.eq((i / cols) % data.num_classes).nonzero().reshape({-1});
+        if (of_class.numel() > 0) chosen = of_class[(i % cols) % of_class.numel()].item<int64_t>();
+      }
+      pick.push_back(chosen);
+    }
+    st.fixed_text = data.captions.first_caption(torch::tensor(pick, torch::kInt64)).to(device);
+  }
   if (resume_from) {
+    const DataShape& was = resume_from->state().shape;
+    require(was.vocabulary == shape.vocabulary && was.text_length == shape.text_length,
+            "the captions (" + std::to_string(std::max<int64_t>(0, int64_t(shape.vocabulary.size()) - 1)) +
+                " words, " + std::to_string(shape.text_length) + " tokens) do not match the checkpoint's (" +
+                std::to_string(std::max<int64_t>(0, int64_t(was.vocabulary.size()) - 1)) + " words, " +
+                std::to_string(was.text_length) + " tokens)",
+            "resume with the data.captions file and data.caption_tokens the run started with");
     // A run that rolled back keeps its halved rates (optimizer state in a
     // checkpoint does not carry the rates; the trainer sets them).
     if (resume_from->state().lr_scale != 1.0) schedule.scale_base(resume_from->state().lr_scale);
@@ -464,6 +493,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
             "resume with the data settings the run started with");
     st.fixed_noise = st.fixed_noise.to(device);
     if (st.fixed_labels.defined()) st.fixed_labels = st.fixed_labels.to(device);
+    if (st.fixed_text.defined()) st.fixed_text = st.fixed_text.to(device);
     set_rng_state(rank_rng_state(st));
     loader.seek(st.loader);
   }
@@ -545,7 +575,9 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
       write_grid(path, make_grid(grid.to(torch::kCPU), int64_t(cols.size())));
       return path;
     }
-    auto images = model->sample({st.fixed_noise, st.fixed_labels});
+    SampleRequest request{st.fixed_noise, st.fixed_labels};
+    request.text = st.fixed_text;
+    auto images = model->sample(request);
     write_grid(path, make_grid(images, int64_t(std::ceil(std::sqrt(double(images.size(0)))))));
     if (warnings_on && images.size(0) >= 2) {
       double ratio = mean_pairwise_distance(images.to(torch::kCPU)) / real_diversity;
@@ -723,6 +755,7 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
     st.lr_scale = lr_scale;
     st.fixed_noise = st.fixed_noise.to(device);
     if (st.fixed_labels.defined()) st.fixed_labels = st.fixed_labels.to(device);
+    if (st.fixed_text.defined()) st.fixed_text = st.fixed_text.to(device);
     set_rng_state(rank_rng_state(st));
     loader.seek(st.loader);
     if (lo.channels_last) model->set_channels_last();

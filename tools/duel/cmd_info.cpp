@@ -39,6 +39,13 @@ Action add_info(CLI::App& app) {
                   st.shape.paired ? "paired" : "unpaired", cfg.get_string("data.pair").c_str());
     else
       std::printf("latent_dim:  %lld\n", (long long)cfg.get_int("model.latent_dim"));
+    if (st.shape.text_length > 0) {
+      std::printf("captions:    %lld words, up to %lld per prompt (data.captions = %s)\nvocabulary: ",
+                  (long long)st.shape.vocabulary.size() - 1, (long long)st.shape.text_length,
+                  cfg.get_string("data.captions").c_str());
+      for (size_t i = 1; i < st.shape.vocabulary.size(); ++i) std::printf(" %s", st.shape.vocabulary[i].c_str());
+      std::printf("\n");
+    }
     for (auto& [name, net] : model->nets())
       std::printf("net %-8s %lld parameters, weights digest %08x\n", name.c_str(),
                   (long long)model->parameter_count(name), weights_digest(*net));

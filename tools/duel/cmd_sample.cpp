@@ -9,6 +9,10 @@
 //                    walks every row along its path and back
 //   --traverse CODE  a latent-code traversal (InfoGAN): each row holds the
 //                    other inputs fixed while CODE sweeps its range
+//   --prompt TEXT    text-to-image models (text2img): images of TEXT; with
+//                    --prompt-to TEXT2 a grid of --rows noise vectors (rows)
+//                    walking the sentence embedding from TEXT to TEXT2 in
+//                    --steps columns
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +22,7 @@
 #include "commands.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/data/text.h"
 #include "duel/io/gif.h"
 #include "duel/io/image.h"
 #include "duel/models/interpolation.h"
@@ -29,7 +34,7 @@ namespace fs = std::filesystem;
 namespace duel::cli {
 namespace {
 struct SampleArgs {
-  std::string checkpoint, out, each, gif, traverse;
+  std::string checkpoint, out, each, gif, traverse, prompt, prompt_to;
   int64_t n = 64, nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10;
   bool interpolate = false;
   int threads = 0;
@@ -63,8 +68,20 @@ Action add_sample(CLI::App& app) {
       ->check(CLI::Range(int64_t(1), int64_t(1000)));
   cmd->add_option("--steps", a->steps, "--interpolate/--traverse: columns (points along each row)")
       ->check(CLI::Range(int64_t(2), int64_t(1000)));
+  cmd->add_option("--prompt", a->prompt, "text-to-image models: what to draw, e.g. \"a dark long pullover\"");
+  cmd->add_option("--prompt-to", a->prompt_to,
+                  "with --prompt: interpolate the sentence embedding from --prompt to this (grid of --rows x --steps)");
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
+    const bool text_walk = !a->prompt_to.empty();
+    require(!text_walk || !a->prompt.empty(), "--prompt-to needs --prompt (where the walk starts)",
+            "for example --prompt \"a dark coat\" --prompt-to \"a light coat\"");
+    require(!(text_walk && (a->interpolate || !a->traverse.empty())),
+            "--prompt-to cannot be combined with --interpolate or --traverse", "run duel sample twice");
+    if (text_walk) {
+      require(!a->out.empty(), "--prompt-to needs --out grid.png", "for example --out walk.png");
+      require(a->each.empty(), "--each cannot be combined with --prompt-to", "drop --each");
+    }
     const bool special = a->interpolate || !a->traverse.empty();
     require(!(a->interpolate && !a->traverse.empty()), "--interpolate and --traverse cannot be combined",
             "run duel sample twice");
@@ -94,6 +111,21 @@ Action add_sample(CLI::App& app) {
                   std::to_string(shape.num_classes) + " classes",
               "use --class 0 to " + std::to_string(shape.num_classes - 1));
     }
+    // Text-to-image models: the prompt's token ids, repeated per image.
+    const bool texted = model->needs_captions();
+    if (!a->prompt.empty())
+      require(texted, "--prompt: model '" + ck.model_name() + "' does not draw from text",
+              "drop --prompt, or sample from a text2img checkpoint");
+    require(!texted || !a->prompt.empty(), "model '" + ck.model_name() + "' draws images from text: --prompt is required",
+            "for example --prompt \"a dark long pullover\"");
+    torch::Tensor prompt_ids, prompt_to_ids;  // [1, L]
+    if (texted) {
+      const auto vocab = Vocabulary::from_words(shape.vocabulary);
+      prompt_ids = torch::tensor(vocab.encode(a->prompt, shape.text_length), torch::kInt64).unsqueeze(0);
+      if (text_walk)
+        prompt_to_ids = torch::tensor(vocab.encode(a->prompt_to, shape.text_length), torch::kInt64).unsqueeze(0);
+    }
+    auto text_for = [&](int64_t m) { return texted ? prompt_ids.expand({m, -1}).contiguous() : torch::Tensor(); };
     // Label of image i of a grid `per_row` wide: --class, else one class per row.
     auto label_for = [&](int64_t i, int64_t per_row) { return a->cls >= 0 ? a->cls : (i / per_row) % shape.num_classes; };
     auto labels_for = [&](int64_t first, int64_t m, int64_t per_row) {
@@ -114,13 +146,28 @@ Action add_sample(CLI::App& app) {
       return 0;
     }
 
+    if (text_walk) {
+      // Row r: noise r, fixed; column t: the embedding t / (steps - 1) of the way from --prompt to --prompt-to.
+      auto z = model->make_noise(a->rows, torch::kCPU).repeat_interleave(a->steps, 0);  // [rows*steps, L]
+      SampleRequest req{z, {}};
+      req.text = text_for(z.size(0));
+      req.text_to = prompt_to_ids.expand({z.size(0), -1}).contiguous();
+      req.text_mix = torch::linspace(0.0, 1.0, a->steps).repeat({a->rows});  // [rows*steps]
+      auto images = model->sample(req);
+      write_png(a->out, make_grid(images, a->steps));
+      std::printf("wrote %lld rows x %lld steps from \"%s\" to \"%s\" (%s, step %lld) to %s\n", (long long)a->rows,
+                  (long long)a->steps, a->prompt.c_str(), a->prompt_to.c_str(), ck.model_name().c_str(),
+                  (long long)ck.state().step, a->out.c_str());
+      return 0;
+    }
+
     if (a->interpolate) {
       auto start = model->make_noise(a->rows, torch::kCPU), end = model->make_noise(a->rows, torch::kCPU);
-      // Path r: --class, else class r (one class per row).
+      // Path r: --class, else class r (one class per row); text2img: the prompt on every path.
       torch::Tensor labels;
       if (conditional) labels = torch::arange(a->rows, torch::kInt64).remainder(shape.num_classes);
       if (conditional && a->cls >= 0) labels.fill_(a->cls);
-      Interpolation path = interpolate(*model, start, end, a->steps, labels);
+      Interpolation path = interpolate(*model, start, end, a->steps, labels, text_for(a->rows));
       write_png(a->out, path.grid);
       const std::string gif = a->gif.empty() ? fs::path(a->out).replace_extension(".gif").string() : a->gif;
       write_gif(gif, path.frames, 12);
@@ -135,6 +182,7 @@ Action add_sample(CLI::App& app) {
     for (int64_t i = 0; i < a->n; i += a->batch) {
       int64_t m = std::min(a->batch, a->n - i);
       SampleRequest req{model->make_noise(m, torch::kCPU), labels_for(i, m, per_row)};
+      req.text = text_for(m);
       auto images = model->sample(req);
       if (!a->each.empty())
         for (int64_t j = 0; j < m; ++j) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "duel/data/text.h"
+
 namespace duel {
 
 class Config;
@@ -24,9 +26,14 @@ struct ImageSet {
   // domains of any sizes M and N.
   torch::Tensor targets;
   bool paired = false;
+  // Captions of the images (data.captions, duel/data/text.h); undefined when none.
+  CaptionSet captions;
+  // Image folders: each image's path relative to the folder, in order (as read; not narrowed by data.limit).
+  std::vector<std::string> files;
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   bool has_labels() const { return labels.defined(); }
+  bool has_captions() const { return captions.defined(); }
 };
 
 // Reads a whole file, transparently gunzipping it when it starts with the gzip magic.

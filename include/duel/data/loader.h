@@ -7,7 +7,7 @@
 // it and a resumed loader continues with exactly the batches it would have
 // produced. Prefetching never changes what is produced, only when. The other
 // random choices of a batch (the B images of unpaired data, crop windows and
-// flips) are drawn from (seed, epoch, batch) alone for the same reason.
+// flips, the caption of each image) are drawn from (seed, epoch, batch) alone for the same reason.
 #pragma once
 #include <torch/types.h>
 
@@ -28,6 +28,9 @@ struct Batch {
   // image paired with each A image (paired data) or a B image drawn
   // independently (unpaired); undefined otherwise.
   torch::Tensor targets;
+  // Captioned data (data.captions): int64 [N, L] token ids of one caption per
+  // image, drawn uniformly from that image's captions; undefined otherwise.
+  torch::Tensor text{};
 };
 
 struct LoaderOptions {

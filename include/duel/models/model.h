@@ -39,6 +39,11 @@ struct StepContext {
 struct SampleRequest {
   torch::Tensor noise;   // [N, latent] (models may reshape)
   torch::Tensor labels;  // int64 [N] for conditional models, else undefined
+  // Text-conditioned models: token ids int64 [N, L] (DataShape::vocabulary).
+  // With text_to and text_mix (float [N] in [0, 1]) as well, image i is drawn
+  // for the blend (1 - m) * embed(text) + m * embed(text_to) of the two
+  // sentence embeddings (text interpolation).
+  torch::Tensor text{}, text_to{}, text_mix{};
 };
 
 // Facts about the data a model is built for.
@@ -51,6 +56,10 @@ struct DataShape {
   // image i of B) or two unpaired domains.
   int64_t target_channels = 0;
   bool paired = false;
+  // Captioned data (data.captions): the vocabulary of the training captions
+  // ([0] = "<pad>") and the tokens per caption; empty / 0 without captions.
+  std::vector<std::string> vocabulary{};
+  int64_t text_length = 0;
 };
 
 class GanModel {
@@ -70,6 +79,8 @@ class GanModel {
   virtual torch::Tensor make_noise(int64_t n, torch::Device device) const = 0;
   // Whether batches must carry labels.
   virtual bool needs_labels() const { return false; }
+  // Whether batches must carry captions (Batch::text) and samples need text.
+  virtual bool needs_captions() const { return false; }
   // Extra state the checkpoint must hold (power iterations, pools, phases).
   virtual std::map<std::string, torch::Tensor> extra_state() { return {}; }
   virtual void load_extra_state(const std::map<std::string, torch::Tensor>&) {}

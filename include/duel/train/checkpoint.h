@@ -28,6 +28,7 @@ struct TrainState {
   LoaderPosition loader;
   torch::Tensor fixed_noise;   // [grid, latent]
   torch::Tensor fixed_labels;  // [grid] or undefined
+  torch::Tensor fixed_text;    // int64 [grid, L] token ids (text-conditioned models) or undefined
   torch::Tensor rng_state;     // CPU generator state
   // Distributed runs: every rank's CPU generator state, uint8 [world, bytes]
   // (row r is rank r's); undefined for a single process.
