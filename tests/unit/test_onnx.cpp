@@ -205,10 +205,13 @@ TEST(Onnx, EveryRegisteredModelExportsOrSaysWhyNot) {
   pair.paired = true;
   DataShape unpaired = pair;
   unpaired.paired = false;
+  DataShape captioned = labelled;  // text2img
+  captioned.vocabulary = {"<pad>", "a", "coat", "dark"};
+  captioned.text_length = 4;
   int exported = 0;
   for (const auto& [name, summary] : registered_models()) {
     std::unique_ptr<GanModel> model;
-    for (const auto& shape : {labelled, pair, unpaired}) {
+    for (const auto& shape : {labelled, pair, unpaired, captioned}) {
       Config cfg;
       for (const std::string s : {"model.name=" + name, std::string("model.g_width=4"), std::string("model.d_width=4"),
                                   std::string("model.latent_dim=8"), std::string("model.resnet_blocks=1"),
