@@ -76,6 +76,11 @@ expect_exit 2 "the ranks' weights of net D differ at step 2" -- "$DUEL" train --
   --set train.batch_size=8 --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 \
   --set debug.dist_skip_average=D
 [ -e "$WORK/skip/checkpoints/step-000002.duel" ] && fail "a checkpoint was written from drifted ranks"
+"$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --out "$WORK/cap.tsv" >/dev/null 2>&1 || fail "captions"
+out=$("$DUEL" train --out "$WORK/all-text2img" --nproc 2 "${TINY[@]}" --set data.dataset=fashion-mnist \
+  --set model.name=text2img --set model.word_dim=8 --set model.text_dim=16 --set model.text_cond=8 \
+  --set "data.captions=$WORK/cap.tsv" --set train.batch_size=8 --set train.steps=4 --set train.checkpoint_every=2 \
+  --set train.sample_every=0 2>&1) || fail "text2img on 2 ranks: $(tail -3 <<<"$out")"
 rgb="$FIXTURES/folder-rgb"
 i2i=(--set data.image_size=32 --set data.channels=3 --set train.batch_size=4 --set model.g_width=4 --set model.d_width=4
      --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 --set sample.grid=4 --threads 1)
