@@ -9,6 +9,7 @@
 
 #include "duel/core/error.h"
 #include "duel/io/image.h"
+#include "duel/io/report.h"  // html_escape
 
 #ifndef DUEL_DEFAULT_WEB_ASSETS
 #define DUEL_DEFAULT_WEB_ASSETS ""
@@ -254,20 +255,6 @@ main().catch((e) => {
 </body>
 </html>
 )PAGE";
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A JSON string literal that is also safe inside <script> ('<' escaped).
 std::string json_string(const std::string& s) {
