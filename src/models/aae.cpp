@@ -128,6 +128,7 @@ AaeScore parse_aae_score(const std::string& name) {
 Aae::Aae(const Config& cfg, const DataShape& shape)
     : latent_dim_(cfg.get_int("model.latent_dim")), shape_(shape), knobs_(AdversarialKnobs::from_config(cfg)) {
   dcgan_stages(shape.size);  // validates the size before any allocation
+  knobs_.refuse_two_player_only("aae");
   require(knobs_.instance_noise == 0 && knobs_.diffaug.empty() && knobs_.ema == 0,
           "aae does not support train.instance_noise, train.diffaug or train.ema",
           "these act on images; the aae's discriminator sees codes. Leave them at their defaults");

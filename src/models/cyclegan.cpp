@@ -48,6 +48,7 @@ class Cyclegan : public Translator {
         identity_(cfg.get_float("model.identity_weight") * cfg.get_float("model.cycle_weight")),
         pool_a_(cfg.get_int("model.pool_size")),
         pool_b_(cfg.get_int("model.pool_size")) {
+    knobs_.refuse_two_player_only("cyclegan");
     require(shape.target_channels > 0,
             "cyclegan translates between two domains, and the data has no B images",
             "set data.pair (classes, unpaired-folders, or any paired mode)");

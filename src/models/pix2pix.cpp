@@ -31,6 +31,7 @@ class Pix2pix : public Translator {
  public:
   Pix2pix(const Config& cfg, const DataShape& shape)
       : shape_(shape), knobs_(AdversarialKnobs::from_config(cfg)), l1_weight_(cfg.get_float("model.l1_weight")) {
+    knobs_.refuse_two_player_only("pix2pix");
     require(shape.target_channels > 0 && shape.paired,
             "pix2pix trains on paired images (A and its B), and the data has " +
                 std::string(shape.target_channels > 0 ? "unpaired domains" : "no B images"),

@@ -72,6 +72,7 @@ class Srgan : public Translator {
         adv_w_(cfg.get_float("model.sr_adv_weight")),
         pretrain_(cfg.get_int("model.sr_pretrain_steps")) {
     const std::string model = adversarial ? "srgan" : "srresnet";
+    knobs_.refuse_two_player_only(model);
     require(scale_ == 2 || scale_ == 4 || scale_ == 8, "model.sr_scale = " + std::to_string(scale_) + " is not supported",
             "set model.sr_scale to 2 or 4");
     require(shape.size % scale_ == 0,

@@ -126,6 +126,7 @@ class Text2Img : public Text2ImgModel {
   Text2Img(const Config& cfg, const DataShape& shape)
       : latent_dim_(cfg.get_int("model.latent_dim")), knobs_(AdversarialKnobs::from_config(cfg)),
         interp_weight_(cfg.get_float("model.text_interp_weight")), word_dropout_(cfg.get_float("model.word_dropout")) {
+    knobs_.refuse_two_player_only("text2img");
     require(knobs_.d_steps == 1 && knobs_.gp_weight == 0 && knobs_.r1_weight == 0 && knobs_.weight_clip == 0 &&
                 knobs_.diffaug.empty() && knobs_.instance_noise == 0 && knobs_.label_flip == 0,
             "text2img supports train.loss, train.label_smoothing and train.ema of the adversarial settings",

@@ -18,6 +18,12 @@ const bool keys_registered = [] {
   const auto F = register_float_key;
   F("train.gp_weight", 0.0, 0.0, 1.0e4, "WGAN-GP gradient penalty weight lambda (0: off; 10 in the paper)");
   F("train.r1_weight", 0.0, 0.0, 1.0e4, "R1 penalty weight gamma on real images (0: off)");
+  register_int_key("train.r1_every", 1, 1, 1000000,
+                   "lazy R1: apply the R1 penalty every k-th D update, weighted by k (StyleGAN uses 16)");
+  F("train.drift_weight", 0.0, 0.0, 1.0e4, "drift penalty eps * E[D(real)^2] (ProGAN uses 0.001; 0: off)");
+  F("train.ada_target", 0.0, 0.0, 0.99,
+    "adaptive discriminator augmentation: target of r_t = E[sign D(real)] (0.6 in the paper; 0: off)");
+  F("train.ada_speed", 100000.0, 1.0, 1.0e12, "ADA: images over which the augmentation probability can move by 1");
   F("train.weight_clip", 0.0, 0.0, 100.0, "clip D's weights to [-c, c] after each D update (WGAN; 0: off)");
   F("train.ema", 0.0, 0.0, 0.999999, "decay of the moving average of G's weights used for sampling (0: off)");
   register_key({"train.diffaug", ConfigType::String, std::string(""),
@@ -40,11 +46,23 @@ AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
   k.d_steps = cfg.get_int("train.d_steps");
   k.gp_weight = cfg.get_float("train.gp_weight");
   k.r1_weight = cfg.get_float("train.r1_weight");
+  k.r1_every = cfg.get_int("train.r1_every");
+  k.drift_weight = cfg.get_float("train.drift_weight");
+  k.ada_target = cfg.get_float("train.ada_target");
+  k.ada_speed = cfg.get_float("train.ada_speed");
   k.weight_clip = cfg.get_float("train.weight_clip");
   k.diffaug = cfg.get_string("train.diffaug");
   parse_diffaug(k.diffaug);  // validates before any work
   k.ema = cfg.get_float("train.ema");
   return k;
+}
+
+void AdversarialKnobs::refuse_two_player_only(const std::string& model) const {
+  const char* key = r1_every != 1 ? "train.r1_every" : drift_weight != 0 ? "train.drift_weight"
+                                                     : ada_target != 0 ? "train.ada_target" : nullptr;
+  if (key)
+    throw Error(std::string(key) + " is not supported by model '" + model + "'",
+                "it applies to mlp, dcgan, cgan, wgan, wgan-gp, infogan, progan and stylegan; leave it at its default");
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
@@ -88,6 +106,7 @@ TwoPlayerGan::TwoPlayerGan(const Config& cfg, const DataShape& shape, std::share
   opt_g_ = make_optimizer(cfg, "g", G_->parameters());
   opt_d_ = make_optimizer(cfg, "d", D_->parameters());
   if (knobs_.ema > 0) ema_ = std::make_unique<WeightEma>(*G_, knobs_.ema);
+  if (knobs_.ada_target > 0) ada_ = std::make_unique<AdaController>(knobs_.ada_target, knobs_.ada_speed);
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> TwoPlayerGan::nets() {
@@ -105,19 +124,25 @@ torch::Tensor TwoPlayerGan::make_noise(int64_t n, torch::Device device) const {
 std::map<std::string, torch::Tensor> TwoPlayerGan::extra_state() {
   std::map<std::string, torch::Tensor> out;
   if (ema_) ema_->save(out, "ema.G");
+  if (ada_) ada_->save(out, "ada");
+  if (knobs_.r1_every > 1 && last_r1_.defined()) out["r1.last"] = last_r1_.cpu();
   return out;
 }
 
 void TwoPlayerGan::load_extra_state(const std::map<std::string, torch::Tensor>& state) {
   if (ema_) ema_->load(state, "ema.G");
+  if (ada_) ada_->load(state, "ada");
+  if (auto it = state.find("r1.last"); it != state.end()) last_r1_ = it->second;
 }
 
 Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
   const double sigma = knobs_.instance_noise * (1.0 - ctx.progress);
   const auto policy = parse_diffaug(knobs_.diffaug);
+  const double ada_p = ada_ ? ada_->p() : 0.0;
   // What D sees of any image: augmented (real and fake alike), then instance noise.
   auto d_input = [&](const torch::Tensor& x) {
     auto y = policy.empty() ? x : diff_augment(x, policy);
+    if (ada_p > 0) y = ada_augment(y, ada_p);
     if (sigma <= 0) return y;
     auto shape = y.sizes().vec();
     return y + sigma * draw_for_batch(y.size(0), [&](int64_t m) {
@@ -155,10 +180,14 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
       gp = gradient_penalty(critic, d_input(real), d_input(fake.detach()));
       loss_d = loss_d + knobs_.gp_weight * gp;
     }
-    if (knobs_.r1_weight > 0) {
+    if (knobs_.drift_weight > 0) loss_d = loss_d + knobs_.drift_weight * real_out.square().mean();
+    // Lazy R1: every r1_every-th D update (counted over the run), weighted up to match.
+    if (knobs_.r1_weight > 0 && (ctx.step * knobs_.d_steps + k) % knobs_.r1_every == 0) {
       r1 = r1_penalty(critic, d_input(real));
-      loss_d = loss_d + 0.5 * knobs_.r1_weight * r1;
+      loss_d = loss_d + 0.5 * knobs_.r1_weight * double(knobs_.r1_every) * r1;
+      last_r1_ = r1.detach();
     }
+    if (ada_) ada_->observe(real_out, n * batch_shard().world);
     loss_d.backward();
     if (ctx.after_backward) ctx.after_backward("D");
     opt_d_->step();
@@ -192,7 +221,12 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
   // The critic's estimate of the Wasserstein-1 distance (a training curve for WGANs).
   if (knobs_.loss == GanLoss::Wasserstein) out.emplace_back("w_estimate", r.mean() - f.mean());
   if (gp.defined()) out.emplace_back("gp", gp.detach());
-  if (r1.defined()) out.emplace_back("r1", r1.detach());
+  // Lazy R1 reports its last value in between, so the log's columns stay fixed.
+  if (knobs_.r1_weight > 0) out.emplace_back("r1", last_r1_.defined() ? last_r1_ : torch::zeros({}));
+  if (ada_) {
+    out.emplace_back("ada_p", torch::scalar_tensor(ada_->p()));
+    out.emplace_back("ada_rt", torch::scalar_tensor(ada_->rt()));
+  }
   out.insert(out.end(), report.begin(), report.end());
   return out;
 }

@@ -75,7 +75,7 @@ void SyncBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
 torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4, "SyncBatchNorm2d: expected a 4-D input, got ", x.dim(), "-D");
   const int64_t c = x.size(1);
-  if (!is_training() || !batch_shard().sum_over_ranks) {  // what LibTorch's BatchNorm2d computes
+  if (!is_training() || !batch_shard().sync_bn || !batch_shard().sum_over_ranks) {  // what LibTorch's BatchNorm2d computes
     double f = options.momentum().value_or(0.0);
     if (is_training() && options.track_running_stats()) {
       num_batches_tracked += 1;

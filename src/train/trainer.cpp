@@ -404,7 +404,8 @@ TrainSummary train(TrainRequest req, const TrainerEvents& ev) {
   if (dist) {
     batch_shard().rank = rank;
     batch_shard().world = world;
-    if (cfg.get_bool("dist.sync_bn")) batch_shard().sum_over_ranks = [&dist](torch::Tensor& t) { dist->sum(t); };
+    batch_shard().sum_over_ranks = [&dist](torch::Tensor& t) { dist->sum(t); };
+    batch_shard().sync_bn = cfg.get_bool("dist.sync_bn");
     dist->set_bucket_bytes(int64_t(cfg.get_float("dist.bucket_mb") * 1048576.0));
     broadcast_weights(*dist, *model);
     grad_groups = gradient_groups(*model);

@@ -134,6 +134,7 @@ TEST(Distributed, SyncBatchNormMatchesBatchNormOnOneRank) {
   auto x2 = x.detach().clone().requires_grad_(true);
   auto w = torch::randn({5, 6, 3, 4});
   int calls = 0;
+  batch_shard().sync_bn = true;
   batch_shard().sum_over_ranks = [&](torch::Tensor&) { ++calls; };
   auto y = sync->forward(x);
   (y * w).sum().backward();
@@ -200,6 +201,8 @@ TEST(Distributed, SyncBatchNormOverTwoHalvesEqualsTheWholeBatch) {
   batch_shard().sum_over_ranks = [&](torch::Tensor& t) { t.copy_(gsum); };
   (y0 * w.slice(0, 0, 4)).sum().backward();
   (y1 * w.slice(0, 4, 8)).sum().backward();
+  batch_shard().sum_over_ranks = nullptr;
+  batch_shard().sync_bn = false;
   EXPECT_LT((torch::cat({y0, y1}) - ref->forward(x)).abs().max().item<double>(), 1e-5);  // ref is training: same stats
   EXPECT_LT((torch::cat({x0.grad(), x1.grad()}) - xr.grad()).abs().max().item<double>(), 1e-5);
 }

@@ -17,9 +17,11 @@ namespace duel {
 struct BatchShard {
   int64_t rank = 0;
   int64_t world = 1;
-  // Sums a tensor over all ranks in place (synchronised batch norm); empty
-  // unless the run synchronises batch statistics (dist.sync_bn).
+  // Sums a tensor over all ranks in place (ADA's overfitting signal,
+  // synchronised batch norm); empty outside a distributed run.
   std::function<void(torch::Tensor&)> sum_over_ranks;
+  // Whether batch norm layers normalise over the global batch (dist.sync_bn).
+  bool sync_bn = false;
 };
 
 // The process's shard; set by the trainer of a distributed run.

@@ -44,6 +44,12 @@ struct SampleRequest {
   // for the blend (1 - m) * embed(text) + m * embed(text_to) of the two
   // sentence embeddings (text interpolation).
   torch::Tensor text{}, text_to{}, text_mix{};
+  // Style-based models (style_layers() > 0): the truncation psi (1: none;
+  // w_avg + psi (w - w_avg)), and style mixing: with `mix` [N, latent] given,
+  // layers [crossover, style_layers()) take their styles from it instead.
+  double truncation = 1.0;
+  torch::Tensor mix{};
+  int64_t crossover = 0;
 };
 
 // Facts about the data a model is built for.
@@ -92,6 +98,9 @@ class GanModel {
   // `code` sweeps its range over `steps` columns. [rows*steps, C, H, W] in
   // [-1, 1], row-major. The default throws duel::Error (no codes).
   virtual torch::Tensor traverse(const std::string& code, int64_t rows, int64_t steps, torch::Device device);
+  // Per-layer style inputs of a style-based generator (stylegan), which
+  // truncation and style mixing act on; 0 for every other model.
+  virtual int64_t style_layers() const { return 0; }
   // Per-image anomaly scores, higher = more anomalous: images [N, C, H, W]
   // in [-1, 1] -> [N]. The default throws duel::Error (the model cannot score).
   virtual torch::Tensor anomaly_score(const torch::Tensor& images);

@@ -10,6 +10,9 @@
 //   train.label_smoothing / label_flip / instance_noise   (BCE and LS losses)
 //   train.gp_weight       WGAN-GP penalty on random interpolates (double backprop)
 //   train.r1_weight       R1 penalty gamma/2 E||grad D(x_real)||^2
+//   train.r1_every        lazy R1: the penalty every k-th D update, weighted by k
+//   train.drift_weight    ProGAN's drift term eps E[D(x_real)^2] keeping a critic near 0
+//   train.ada_target      adaptive discriminator augmentation (nn/ada.h) steered to this r_t
 //   train.weight_clip     WGAN clipping of D's weights after each D update
 //   train.diffaug         differentiable augmentation of real and fake alike
 //   train.ema             exponential moving average of G's weights, used by sample()
@@ -25,6 +28,7 @@
 #include "duel/io/onnx.h"
 #include "duel/losses/adversarial.h"
 #include "duel/models/model.h"
+#include "duel/nn/ada.h"
 #include "duel/nn/ema.h"
 
 namespace duel {
@@ -38,10 +42,18 @@ struct AdversarialKnobs {
   int64_t d_steps = 1;
   double gp_weight = 0.0;
   double r1_weight = 0.0;
+  int64_t r1_every = 1;
+  double drift_weight = 0.0;
+  double ada_target = 0.0;       // 0: off
+  double ada_speed = 100000.0;   // images for ADA's p to move by 1
   double weight_clip = 0.0;
   std::string diffaug;  // "" or a comma list of translation, cutout, color
   double ema = 0.0;     // 0: off
   static AdversarialKnobs from_config(const Config& cfg);
+  // Throws duel::Error naming the key when a setting only TwoPlayerGan's step
+  // implements (train.r1_every, drift_weight, ada_target) is set for `model`,
+  // which trains with its own step.
+  void refuse_two_player_only(const std::string& model) const;
 };
 
 // An optimizer over `params` as optim.optimizer and optim.<prefix>_lr/_beta1/_beta2 say.
@@ -63,6 +75,8 @@ class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
   void load_extra_state(const std::map<std::string, torch::Tensor>& state) override;
 
   const AdversarialKnobs& knobs() const { return knobs_; }
+  // ADA's current augmentation probability (0 when ADA is off).
+  double ada_p() const { return ada_ ? ada_->p() : 0.0; }
 
   // Declares z [N, Z] (+ label [N] when needs_labels()), writes export_generate()
   // on the EMA weights when train.ema > 0, and returns {latent_layout: noise_layout()}.
@@ -97,6 +111,8 @@ class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
   std::shared_ptr<torch::nn::Module> G_, D_;
   std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;
   std::unique_ptr<WeightEma> ema_;  // null when train.ema is 0
+  std::unique_ptr<AdaController> ada_;  // null when train.ada_target is 0
+  torch::Tensor last_r1_;               // the last R1 value (lazy R1 logs it in between)
 };
 
 }  // namespace duel
