@@ -11,7 +11,7 @@
 namespace duel {
 
 Interpolation interpolate(GanModel& model, const torch::Tensor& start, const torch::Tensor& end, int64_t steps,
-                          const torch::Tensor& labels, const torch::Tensor& text) {
+                          const torch::Tensor& labels, const torch::Tensor& text, double truncation) {
   require(start.dim() >= 2 && start.sizes() == end.sizes() && start.size(0) >= 1,
           "interpolation endpoints must be two noise batches of one shape", "draw both with make_noise(rows)");
   require(steps >= 2, "an interpolation needs at least 2 steps, got " + std::to_string(steps), "use 10 steps");
@@ -31,6 +31,7 @@ Interpolation interpolate(GanModel& model, const torch::Tensor& start, const tor
   if (labels.defined()) per_image_labels = labels.to(torch::kInt64).repeat_interleave(steps).to(start.device());
   Interpolation out;
   SampleRequest request{z, per_image_labels};
+  request.truncation = truncation;
   if (text.defined()) request.text = text.to(torch::kInt64).repeat_interleave(steps, 0).to(start.device());  // [rows*steps, L]
   out.images = model.sample(request).to(torch::kCPU);  // [rows*steps, C, H, W]
   out.grid = make_grid(out.images, steps);

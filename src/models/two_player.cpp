@@ -23,6 +23,8 @@ const bool keys_registered = [] {
   F("train.drift_weight", 0.0, 0.0, 1.0e4, "drift penalty eps * E[D(real)^2] (ProGAN uses 0.001; 0: off)");
   F("train.ada_target", 0.0, 0.0, 0.99,
     "adaptive discriminator augmentation: target of r_t = E[sign D(real)] (0.6 in the paper; 0: off)");
+  F("train.ada_p", 0.0, 0.0, 1.0,
+    "ADA: initial augmentation probability; with train.ada_target = 0 a fixed probability (0: off)");
   F("train.ada_speed", 100000.0, 1.0, 1.0e12, "ADA: images over which the augmentation probability can move by 1");
   F("train.weight_clip", 0.0, 0.0, 100.0, "clip D's weights to [-c, c] after each D update (WGAN; 0: off)");
   F("train.ema", 0.0, 0.0, 0.999999, "decay of the moving average of G's weights used for sampling (0: off)");
@@ -50,6 +52,7 @@ AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
   k.drift_weight = cfg.get_float("train.drift_weight");
   k.ada_target = cfg.get_float("train.ada_target");
   k.ada_speed = cfg.get_float("train.ada_speed");
+  k.ada_p = cfg.get_float("train.ada_p");
   k.weight_clip = cfg.get_float("train.weight_clip");
   k.diffaug = cfg.get_string("train.diffaug");
   parse_diffaug(k.diffaug);  // validates before any work
@@ -59,7 +62,8 @@ AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
 
 void AdversarialKnobs::refuse_two_player_only(const std::string& model) const {
   const char* key = r1_every != 1 ? "train.r1_every" : drift_weight != 0 ? "train.drift_weight"
-                                                     : ada_target != 0 ? "train.ada_target" : nullptr;
+                                                     : ada_target != 0 ? "train.ada_target"
+                                                     : ada_p != 0      ? "train.ada_p" : nullptr;
   if (key)
     throw Error(std::string(key) + " is not supported by model '" + model + "'",
                 "it applies to mlp, dcgan, cgan, wgan, wgan-gp, infogan, progan and stylegan; leave it at its default");
@@ -106,7 +110,8 @@ TwoPlayerGan::TwoPlayerGan(const Config& cfg, const DataShape& shape, std::share
   opt_g_ = make_optimizer(cfg, "g", G_->parameters());
   opt_d_ = make_optimizer(cfg, "d", D_->parameters());
   if (knobs_.ema > 0) ema_ = std::make_unique<WeightEma>(*G_, knobs_.ema);
-  if (knobs_.ada_target > 0) ada_ = std::make_unique<AdaController>(knobs_.ada_target, knobs_.ada_speed);
+  if (knobs_.ada_target > 0 || knobs_.ada_p > 0)
+    ada_ = std::make_unique<AdaController>(knobs_.ada_target, knobs_.ada_speed, 4, knobs_.ada_p);
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> TwoPlayerGan::nets() {

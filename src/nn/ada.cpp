@@ -76,10 +76,11 @@ torch::Tensor ada_color(const torch::Tensor& x, double p) {
   return y;
 }
 
-AdaController::AdaController(double target, double speed_images, int64_t interval)
-    : target_(target), speed_(speed_images), interval_(interval) {
-  require(target > 0 && target < 1, "ADA target " + std::to_string(target) + " is outside (0, 1)",
-          "set train.ada_target to about 0.6 (0 turns ADA off)");
+AdaController::AdaController(double target, double speed_images, int64_t interval, double p0)
+    : target_(target), speed_(speed_images), interval_(interval), p_(p0) {
+  require(target >= 0 && target < 1, "ADA target " + std::to_string(target) + " is outside [0, 1)",
+          "set train.ada_target to about 0.6 (0: p stays at train.ada_p)");
+  require(p0 >= 0 && p0 <= 1, "ADA's initial p " + std::to_string(p0) + " is outside [0, 1]", "set train.ada_p in [0, 1]");
   require(speed_images > 0, "ADA speed must be positive", "set train.ada_speed to images for p to move by 1");
 }
 
@@ -93,7 +94,8 @@ void AdaController::observe(const torch::Tensor& real_out, int64_t global_batch)
   if (++calls_ % interval_ != 0) return;
   rt_ = sign_sum_ / std::max(count_, 1.0);
   const double delta = double(global_batch * interval_) / speed_;
-  p_ = std::clamp(p_ + (rt_ > target_ ? delta : -delta), 0.0, 1.0);
+  if (target_ > 0)
+    p_ = std::clamp(p_ + (rt_ > target_ ? delta : -delta), 0.0, 1.0);
   sign_sum_ = count_ = 0.0;
 }
 

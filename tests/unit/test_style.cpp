@@ -311,6 +311,10 @@ TEST(Ada, ControllerStepsTowardTheTarget) {
   restored.load(state, "ada");
   EXPECT_NEAR(restored.p(), 0.08, 1e-12);
   EXPECT_THROW(AdaController(1.5, 1000.0), Error);
+  AdaController fixed(0.0, 1000.0, 4, 0.3);  // target 0: p stays where it starts
+  for (int i = 0; i < 8; ++i) fixed.observe(confident, 10);
+  EXPECT_DOUBLE_EQ(fixed.p(), 0.3);
+  EXPECT_DOUBLE_EQ(fixed.rt(), 1.0);
   EXPECT_THROW(restored.load({}, "ada"), Error);
 }
 
@@ -331,7 +335,7 @@ TEST(LazyR1, PenaltyEveryKthUpdate) {
 
 TEST(TwoPlayerOnly, OtherStepsRefuseTheNewKnobs) {
   DataShape pair{3, 32, 0, 3, true};
-  for (const std::string key : {"train.ada_target=0.6", "train.r1_every=4", "train.drift_weight=0.001"}) {
+  for (const std::string key : {"train.ada_target=0.6", "train.ada_p=0.2", "train.r1_every=4", "train.drift_weight=0.001"}) {
     try {
       create_model(style_config("pix2pix", {key}), pair);
       ADD_FAILURE() << key;

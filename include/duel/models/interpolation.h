@@ -20,9 +20,10 @@ struct Interpolation {
 // Requires start and end [rows, ...] of the model's noise shape (rows >= 1),
 // steps >= 2, labels undefined or int64 [rows] (a conditional model's class
 // of each path), text undefined or int64 [rows, L] (a text-to-image model's
-// caption tokens of each path). The model samples in eval mode without
+// caption tokens of each path), truncation the psi of a style-based model
+// (1: none). The model samples in eval mode without
 // gradients; the global RNG is not used.
 Interpolation interpolate(GanModel& model, const torch::Tensor& start, const torch::Tensor& end, int64_t steps,
-                          const torch::Tensor& labels = {}, const torch::Tensor& text = {});
+                          const torch::Tensor& labels = {}, const torch::Tensor& text = {}, double truncation = 1.0);
 
 }  // namespace duel

@@ -46,6 +46,7 @@ struct AdversarialKnobs {
   double drift_weight = 0.0;
   double ada_target = 0.0;       // 0: off
   double ada_speed = 100000.0;   // images for ADA's p to move by 1
+  double ada_p = 0.0;            // ADA's initial (with ada_target 0: fixed) probability
   double weight_clip = 0.0;
   std::string diffaug;  // "" or a comma list of translation, cutout, color
   double ema = 0.0;     // 0: off
@@ -111,7 +112,7 @@ class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
   std::shared_ptr<torch::nn::Module> G_, D_;
   std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;
   std::unique_ptr<WeightEma> ema_;  // null when train.ema is 0
-  std::unique_ptr<AdaController> ada_;  // null when train.ada_target is 0
+  std::unique_ptr<AdaController> ada_;  // null when train.ada_target and train.ada_p are 0
   torch::Tensor last_r1_;               // the last R1 value (lazy R1 logs it in between)
 };
 

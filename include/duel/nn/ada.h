@@ -16,7 +16,8 @@
 // p is steered by D's overfitting heuristic r_t = E[sign(D(real))]: every
 // `interval` D updates, p moves by sign(r_t - target) * images / speed, where
 // images is the global batch times the interval and `speed` is the number of
-// images over which p can move by 1.
+// images over which p can move by 1. p starts at p0; with target 0 it stays
+// there (fixed-probability augmentation, the paper's baseline).
 #pragma once
 #include <torch/types.h>
 
@@ -34,7 +35,7 @@ torch::Tensor ada_color(const torch::Tensor& x, double p);
 
 class AdaController {
  public:
-  AdaController(double target, double speed_images, int64_t interval = 4);
+  AdaController(double target, double speed_images, int64_t interval = 4, double p0 = 0.0);
   double p() const { return p_; }
   // Last r_t measured (0 before the first adjustment).
   double rt() const { return rt_; }
