@@ -66,10 +66,16 @@ same_losses "$WORK/c1/metrics.csv" "$WORK/c2/metrics.csv" || fail "cyclegan loss
 # --- every registered model trains on 2 ranks; at each checkpoint the ranks
 # compare their weight digests, which fails the run if any net's gradients
 # were not averaged ---
-for m in mlp cgan wgan wgan-gp infogan aae; do
+# (progan grows mid-run; stylegan mixes styles, draws noise inputs and steers ADA by a sum over ranks.)
+for m in mlp cgan wgan wgan-gp infogan aae progan stylegan; do
+  extra=()
+  case $m in
+    progan) extra=(--set model.phase_images=8) ;;
+    stylegan) extra=(--set train.ada_p=0.5 --set train.ada_target=0.6 --set train.ada_speed=100 --set train.r1_every=2) ;;
+  esac
   out=$("$DUEL" train --out "$WORK/all-$m" --nproc 2 "${TINY[@]}" --set model.name=$m --set train.batch_size=8 \
-    --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 --set model.mlp_hidden=16 2>&1) ||
-    fail "$m on 2 ranks: $(tail -3 <<<"$out")"
+    --set train.steps=4 --set train.checkpoint_every=2 --set train.sample_every=0 --set model.mlp_hidden=16 \
+    "${extra[@]}" 2>&1) || fail "$m on 2 ranks: $(tail -3 <<<"$out")"
 done
 # The check can fail: gradients of D left unaveraged make the ranks' D drift apart.
 expect_exit 2 "the ranks' weights of net D differ at step 2" -- "$DUEL" train --out "$WORK/skip" --nproc 2 "${TINY[@]}" \
