@@ -81,7 +81,8 @@ TEST_P(ProganShapes, EveryPhaseOfGAndD) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, ProganShapes,
-                         ::testing::Values(std::make_tuple(28, 1), std::make_tuple(32, 3), std::make_tuple(64, 3)));
+                         ::testing::Values(std::make_tuple(28, 1), std::make_tuple(32, 3), std::make_tuple(64, 3),
+                                           std::make_tuple(128, 3)));
 
 TEST(Progressive, FadeInStartsAtThePreviousPhase) {
   torch::manual_seed(1);
@@ -208,7 +209,8 @@ TEST_P(StyleganShapes, SamplesAndOneStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, StyleganShapes,
-                         ::testing::Values(std::make_tuple(28, 1), std::make_tuple(32, 3), std::make_tuple(64, 3)));
+                         ::testing::Values(std::make_tuple(28, 1), std::make_tuple(32, 3), std::make_tuple(64, 3),
+                                           std::make_tuple(128, 3)));
 
 TEST(Stylegan, TruncationAndStyleMixing) {
   torch::manual_seed(6);
