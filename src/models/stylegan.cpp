@@ -180,7 +180,7 @@ class Stylegan : public TwoPlayerGan {
     G_->eval();
     torch::Tensor out;
     {
-      EmaSwap swap(ema_.get());
+      EmaSwap swap(request.average ? ema_.get() : nullptr);
       auto ws = broadcast(g_->truncate(g_->map(request.noise), request.truncation));  // [N, num_ws, w_dim]
       if (request.mix.defined()) {
         TORCH_CHECK(request.crossover >= 0 && request.crossover <= g_->num_ws(), "stylegan: crossover out of range");

@@ -271,7 +271,7 @@ class Text2Img : public Text2ImgModel {
     G_->eval();
     torch::Tensor out;
     {
-      EmaSwap swap(ema_.get());
+      EmaSwap swap(r.average ? ema_.get() : nullptr);
       out = G_->forward(r.noise, e);
     }
     if (was_training) G_->train();

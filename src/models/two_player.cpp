@@ -242,7 +242,7 @@ torch::Tensor TwoPlayerGan::sample(const SampleRequest& request) {
   G_->eval();
   torch::Tensor out;
   {
-    EmaSwap swap(ema_.get());
+    EmaSwap swap(request.average ? ema_.get() : nullptr);
     out = generate(request.noise, request.labels);
   }
   if (was_training) G_->train();

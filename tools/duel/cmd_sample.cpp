@@ -44,7 +44,7 @@ namespace {
 struct SampleArgs {
   std::string checkpoint, out, each, gif, traverse, prompt, prompt_to, truncation, mix;
   int64_t n = 64, nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10, crossover = -1;
-  bool interpolate = false;
+  bool interpolate = false, live = false;
   int threads = 0;
 };
 }  // namespace
@@ -117,6 +117,8 @@ Action add_sample(CLI::App& app) {
   cmd->add_option("--prompt", a->prompt, "text-to-image models: what to draw, e.g. \"a dark long pullover\"");
   cmd->add_option("--prompt-to", a->prompt_to,
                   "with --prompt: interpolate the sentence embedding from --prompt to this (grid of --rows x --steps)");
+  cmd->add_flag("--live", a->live,
+               "draw with G's live weights instead of their moving average (runs with train.ema > 0)");
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
     const bool text_walk = !a->prompt_to.empty();
@@ -301,6 +303,7 @@ Action add_sample(CLI::App& app) {
       SampleRequest req{model->make_noise(m, torch::kCPU), labels_for(i, m, per_row)};
       req.text = text_for(m);
       req.truncation = psi;
+      req.average = !a->live;
       auto images = model->sample(req);
       if (!a->each.empty())
         for (int64_t j = 0; j < m; ++j) {

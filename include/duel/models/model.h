@@ -50,6 +50,9 @@ struct SampleRequest {
   double truncation = 1.0;
   torch::Tensor mix{};
   int64_t crossover = 0;
+  // Models that keep a moving average of G's weights (train.ema) draw with
+  // it unless this is false (the live weights).
+  bool average = true;
 };
 
 // Facts about the data a model is built for.
