@@ -30,7 +30,7 @@
 #include "duel/io/gif.h"
 #include "duel/io/image.h"
 #include "duel/models/interpolation.h"
-#include "duel/train/checkpoint.h"  // get_rng_state / set_rng_state
+#include "duel/train/checkpoint.h"  // RngRestore
 
 namespace fs = std::filesystem;
 
@@ -93,12 +93,6 @@ std::string utc_now() {
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buf;
 }
-
-// Restores the global CPU RNG when it leaves scope: the report never changes what training draws next.
-struct RngRestore {
-  torch::Tensor state = get_rng_state();
-  ~RngRestore() { set_rng_state(state); }
-};
 
 // --- sample grids ---------------------------------------------------------------
 

@@ -47,12 +47,6 @@ const bool keys_registered = [] {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Restores the global CPU RNG state when it leaves scope.
-struct RngRestore {
-  torch::Tensor state = get_rng_state();
-  ~RngRestore() { set_rng_state(state); }
-};
-
 torch::Tensor flat_pixels(const torch::Tensor& u8) { return to_unit_range(u8).reshape({u8.size(0), -1}); }
 
 void check_options(const EvalOptions& o) {

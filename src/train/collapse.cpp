@@ -9,6 +9,7 @@
 #include "duel/data/dataset.h"
 #include "duel/metrics/evaluate.h"
 #include "duel/metrics/feature_net.h"
+#include "duel/train/checkpoint.h"
 
 namespace duel {
 namespace {
@@ -53,6 +54,7 @@ std::unique_ptr<CollapseProbe> CollapseProbe::create(const Config& cfg, const Im
     if (why) *why = "off";
     return nullptr;
   }
+  RngRestore restore;  // building the feature net draws initial weights: training must not see that
   std::unique_ptr<CollapseProbe> p(new CollapseProbe());
   try {
     p->net_ = load_feature_extractor(find_feature_net(cfg.get_string("data.dataset")));

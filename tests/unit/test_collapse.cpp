@@ -1,12 +1,14 @@
 // CollapseProbe on real Fashion-MNIST images through the committed feature
 // network: real images read as diverse and class-balanced, a collapsed set
-// (one image repeated, or one class) raises the warning.
+// (one image repeated, or one class) raises the warning; the probe leaves the
+// global RNG as it found it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
 #include "duel/core/config.h"
 #include "duel/data/dataset.h"
+#include "duel/train/checkpoint.h"
 #include "duel/train/collapse.h"
 
 using namespace duel;
@@ -26,11 +28,14 @@ TEST(CollapseProbe, RealImagesPassCollapsedOnesWarn) {
   auto data = fashion_test(2000);
   Config cfg;
   std::string why;
+  const auto rng = get_rng_state();
   auto probe = CollapseProbe::create(cfg, data, &why);
   ASSERT_TRUE(probe) << why;
   // 64 other real images: as diverse as the reference and all classes present.
   auto real = to_pm1(data.images.slice(0, 1000, 1064));
   auto r = probe->observe(real, 10);
+  // Training draws what it would without the probe (a resume builds it after restoring the RNG).
+  EXPECT_TRUE(torch::equal(get_rng_state(), rng));
   EXPECT_GT(r.feature_diversity, 0.8);
   EXPECT_LT(r.feature_diversity, 1.25);
   EXPECT_GT(r.class_entropy, 0.85);

@@ -73,4 +73,14 @@ uint32_t weights_digest(torch::nn::Module& net);
 torch::Tensor get_rng_state();
 void set_rng_state(const torch::Tensor& state);
 
+// Restores the global CPU RNG state when it leaves scope. Whatever runs beside
+// training (building a feature network draws initial weights; evaluations and
+// reports draw noise) holds one, so it never changes what training draws next:
+// a resumed run, which builds those after restoring the checkpoint's RNG state,
+// stays bit-exact.
+struct RngRestore {
+  torch::Tensor state = get_rng_state();
+  ~RngRestore() { set_rng_state(state); }
+};
+
 }  // namespace duel
