@@ -58,6 +58,9 @@ expect_exit 2 "--crossover 99 is out of range.*8 style layers" -- "$DUEL" sample
 expect_exit 2 "--crossover needs --mix" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --crossover 2
 expect_exit 2 "cannot be combined" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --mix 1,2 --interpolate
 [ -e "$WORK/x.png" ] && fail "a refused command wrote its output"
+expect_exit 2 "model 'stylegan' cannot be exported to ONNX" -- "$DUEL" export -k "$k" --out "$WORK/x.onnx"
+expect_exit 2 "model 'progan' cannot be exported to ONNX" -- "$DUEL" export -k "$pk" --out "$WORK/x.onnx"
+[ -e "$WORK/x.onnx" ] && fail "a refused export wrote a file"
 expect_exit 2 "progressive models do not support image size 30" -- \
   "$DUEL" train --out "$WORK/bad" --set model.name=stylegan "${rgb[@]}" --set data.image_size=30 --set train.steps=1
 [ -e "$WORK/bad" ] && fail "a refused run left its folder"
