@@ -101,6 +101,7 @@ void AdaController::observe(const torch::Tensor& real_out, int64_t global_batch)
 
 void AdaController::save(std::map<std::string, torch::Tensor>& out, const std::string& prefix) const {
   out[prefix + ".state"] = torch::tensor({p_, rt_, sign_sum_, count_, double(calls_)}, torch::kFloat64);
+  out[prefix + ".p"] = torch::tensor({p_}, torch::kFloat64);  // for readers (duel info); load() uses .state
 }
 
 void AdaController::load(const std::map<std::string, torch::Tensor>& in, const std::string& prefix) {

@@ -20,6 +20,9 @@ acol=$(head -1 "$WORK/progan-a/metrics.csv" | tr , '\n' | grep -nx alpha | cut -
 got=$(tail -n +2 "$WORK/progan-a/metrics.csv" | cut -d, -f"$col","$acol" | tr '\n' ' ')
 [ "$got" = "4,1 4,1 4,1 8,0.2 8,0.6 8,1 8,1 8,1 " ] || fail "progan schedule: $got"
 resume_matches progan "$WORK/progan-a"
+info=$("$DUEL" info "$WORK/progan-a/checkpoints/step-000004.duel")
+grep -qE "^state progan.alpha +0.6$" <<<"$info" && grep -qE "^state progan.resolution +8$" <<<"$info" ||
+  fail "duel info does not show the mid-fade phase: $(grep ^state <<<"$info")"
 [ "$(png_size "$WORK/progan-a/samples/final.png" | cut -d' ' -f1)" -gt 64 ] || fail "progan grid is not of 32 px images"
 
 # stylegan with ADA's p starting at 0.5 and moving fast (D is unsure of the reals at first, so

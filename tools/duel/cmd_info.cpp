@@ -51,6 +51,16 @@ Action add_info(CLI::App& app) {
                   (long long)model->parameter_count(name), weights_digest(*net));
     for (auto& [name, opt] : model->optimizers())
       std::printf("optimizer %-3s %zu parameter groups, state saved\n", name.c_str(), opt->param_groups().size());
+    // The model's extra state: its single numbers (progan's phase, ADA's p), and how many tensors besides.
+    {
+      int64_t tensors = 0;
+      for (auto& [key, t] : model->extra_state()) {
+        const bool averaged_weight = key.rfind("ema.", 0) == 0 && key.find(".updates") == std::string::npos;
+        if (t.numel() == 1 && !averaged_weight) std::printf("state %-17s %.6g\n", key.c_str(), t.to(torch::kFloat64).item<double>());
+        else ++tensors;
+      }
+      if (tensors > 0) std::printf("state %-17s %lld more tensors (moving averages, pools, ...)\n", "", (long long)tensors);
+    }
     std::printf("fixed noise: %lld x %lld\n", (long long)st.fixed_noise.size(0), (long long)st.fixed_noise.size(1));
     if (st.rank_rng_states.defined())
       std::printf("ranks:       %lld (distributed run; every rank's random state saved)\n",
