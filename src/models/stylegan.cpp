@@ -174,26 +174,16 @@ class Stylegan : public TwoPlayerGan {
   std::string name() const override { return "stylegan"; }
   int64_t style_layers() const override { return g_->num_ws(); }
 
-  torch::Tensor sample(const SampleRequest& request) override {
-    torch::NoGradGuard no_grad;
-    const bool was_training = G_->is_training();
-    G_->eval();
-    torch::Tensor out;
-    {
-      EmaSwap swap(request.average ? ema_.get() : nullptr);
-      auto ws = broadcast(g_->truncate(g_->map(request.noise), request.truncation));  // [N, num_ws, w_dim]
-      if (request.mix.defined()) {
-        TORCH_CHECK(request.crossover >= 0 && request.crossover <= g_->num_ws(), "stylegan: crossover out of range");
-        auto ws2 = broadcast(g_->truncate(g_->map(request.mix), request.truncation));
-        ws = torch::cat({ws.slice(1, 0, request.crossover), ws2.slice(1, request.crossover)}, 1);
-      }
-      out = g_->synthesize(ws, NoiseMode::Const).clamp(-1, 1);
-    }
-    if (was_training) G_->train();
-    return out;
-  }
-
  protected:
+  torch::Tensor generate_sample(const SampleRequest& request) override {
+    auto ws = broadcast(g_->truncate(g_->map(request.noise), request.truncation));  // [N, num_ws, w_dim]
+    if (request.mix.defined()) {
+      TORCH_CHECK(request.crossover >= 0 && request.crossover <= g_->num_ws(), "stylegan: crossover out of range");
+      auto ws2 = broadcast(g_->truncate(g_->map(request.mix), request.truncation));
+      ws = torch::cat({ws.slice(1, 0, request.crossover), ws2.slice(1, request.crossover)}, 1);
+    }
+    return g_->synthesize(ws, NoiseMode::Const).clamp(-1, 1);
+  }
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override {
     auto ws = broadcast(g_->map(z));  // [N, num_ws, w_dim]
     if (mixing_ > 0) {

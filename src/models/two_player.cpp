@@ -243,7 +243,7 @@ torch::Tensor TwoPlayerGan::sample(const SampleRequest& request) {
   torch::Tensor out;
   {
     EmaSwap swap(request.average ? ema_.get() : nullptr);
-    out = generate(request.noise, request.labels);
+    out = generate_sample(request);
   }
   if (was_training) G_->train();
   return out;

@@ -21,6 +21,10 @@ torch::Tensor uniform(int64_t n, const torch::TensorOptions& o) {
 torch::Tensor normal(int64_t n, const torch::TensorOptions& o) {
   return draw_for_batch(n, [&](int64_t m) { return torch::randn({m}, o); });
 }
+// [N] 1 for the images a transform applies to (probability p each), else 0.
+torch::Tensor applied(int64_t n, double p, const torch::TensorOptions& o) {
+  return (uniform(n, o) < p).to(torch::kFloat32);
+}
 
 }  // namespace
 
@@ -35,14 +39,13 @@ torch::Tensor ada_geometry(const torch::Tensor& x, double p) {
   if (p <= 0) return x;
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   auto fo = x.options().dtype(torch::kFloat32);
-  auto on = [&](int64_t) { return (uniform(n, fo) < p).to(torch::kFloat32); };  // [N] 1 where applied
 
   // Geometry: whole-pixel moves, as an affine map of the normalised output
   // coordinates onto the input (grid_sample, nearest, reflected border).
-  auto flip = 1.0 - 2.0 * on(0);                                         // [N] +-1
-  auto quarter = torch::floor(uniform(n, fo) * 3.0 + 1.0) * on(0);       // [N] 0 or 1..3 quarter turns
+  auto flip = 1.0 - 2.0 * applied(n, p, fo);                                    // [N] +-1
+  auto quarter = torch::floor(uniform(n, fo) * 3.0 + 1.0) * applied(n, p, fo);  // [N] 0 or 1..3 quarter turns
   const double sh = std::floor(h * 0.125 + 0.5), sw = std::floor(w * 0.125 + 0.5);
-  auto apply_t = on(0);
+  auto apply_t = applied(n, p, fo);
   auto ty = torch::round((uniform(n, fo) * 2 - 1) * sh) * apply_t;      // [N] pixels
   auto tx = torch::round((uniform(n, fo) * 2 - 1) * sw) * apply_t;
   // cos/sin of a multiple of 90 degrees, exactly.
@@ -63,15 +66,14 @@ torch::Tensor ada_color(const torch::Tensor& x, double p) {
   if (p <= 0) return x;
   const int64_t n = x.size(0), c = x.size(1);
   auto fo = x.options().dtype(torch::kFloat32);
-  auto on = [&](int64_t) { return (uniform(n, fo) < p).to(torch::kFloat32); };
   auto y = x;
   auto view = [&](const torch::Tensor& t) { return t.view({n, 1, 1, 1}).to(x.dtype()); };
-  y = y + view(normal(n, fo) * 0.2 * on(0));  // brightness
+  y = y + view(normal(n, fo) * 0.2 * applied(n, p, fo));  // brightness
   auto mean = y.mean({1, 2, 3}, true);
-  y = (y - mean) * view(torch::exp(normal(n, fo) * (0.5 * std::log(2.0)) * on(0))) + mean;  // contrast
+  y = (y - mean) * view(torch::exp(normal(n, fo) * (0.5 * std::log(2.0)) * applied(n, p, fo))) + mean;  // contrast
   if (c == 3) {
     auto grey = y.mean(1, true);
-    y = (y - grey) * view(torch::exp(normal(n, fo) * std::log(2.0) * on(0))) + grey;  // saturation
+    y = (y - grey) * view(torch::exp(normal(n, fo) * std::log(2.0) * applied(n, p, fo))) + grey;  // saturation
   }
   return y;
 }
@@ -107,7 +109,7 @@ void AdaController::save(std::map<std::string, torch::Tensor>& out, const std::s
 void AdaController::load(const std::map<std::string, torch::Tensor>& in, const std::string& prefix) {
   auto it = in.find(prefix + ".state");
   require(it != in.end() && it->second.numel() == 5, "checkpoint has no ADA state (" + prefix + ".state)",
-          "it was written without train.ada_target; resume with the same settings");
+          "it was written without train.ada_target and train.ada_p; resume with the same settings");
   auto s = it->second.to(torch::kFloat64).contiguous();
   auto a = s.accessor<double, 1>();
   p_ = a[0], rt_ = a[1], sign_sum_ = a[2], count_ = a[3], calls_ = int64_t(a[4]);

@@ -76,8 +76,6 @@ class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
   void load_extra_state(const std::map<std::string, torch::Tensor>& state) override;
 
   const AdversarialKnobs& knobs() const { return knobs_; }
-  // ADA's current augmentation probability (0 when ADA is off).
-  double ada_p() const { return ada_ ? ada_->p() : 0.0; }
 
   // Declares z [N, Z] (+ label [N] when needs_labels()), writes export_generate()
   // on the EMA weights when train.ema > 0, and returns {latent_layout: noise_layout()}.
@@ -86,6 +84,10 @@ class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
  protected:
   // z [N, latent] (+ labels) -> images [N, C, H, W] in [-1, 1]
   virtual torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) = 0;
+  // What sample() draws, with G in eval mode, no gradients and the EMA weights
+  // swapped in as asked: generate(noise, labels) unless a model reads more of
+  // the request (stylegan: truncation and style mixing).
+  virtual torch::Tensor generate_sample(const SampleRequest& request) { return generate(request.noise, request.labels); }
   // images [N, C, H, W] (+ labels) -> raw outputs [N, 1]
   virtual torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) = 0;
   // ONNX counterpart of generate(): z and label are value names (label "" when
