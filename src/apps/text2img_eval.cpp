@@ -113,7 +113,8 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
     std::vector<std::string> held, seen;
     for (int64_t i = 0; i < o.n; ++i) held.push_back(compose_caption(c, random_words(), Phrasings::HeldOut, rng));
     for (int64_t i = 0; i < o.n; ++i) seen.push_back(compose_caption(c, random_words(), Phrasings::Train, rng));
-    prompts_shown.push_back({held[0], held[1], held[2]});
+    // Up to three of the held-out prompts, as examples in the JSON (--n may be as small as 2).
+    prompts_shown.push_back(std::vector<std::string>(held.begin(), held.begin() + std::min<size_t>(3, held.size())));
     torch::Tensor fake_features;
     auto held_images = draw(*model, encode_all(vocab, held, shape.text_length));
     row.recognised_heldout = share_of_class(*net, held_images, c, &fake_features);

@@ -33,6 +33,7 @@ resume_matches() {
 # tests/CMakeLists.txt); under CI=true, where scripts/install-deps.sh has installed everything,
 # it is a failure instead.
 skip() {
+  if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed before the skip: $*" >&2; exit 1; fi
   if [ "${CI:-}" = "true" ]; then echo "FAIL (CI=true, prerequisite missing): $*" >&2; exit 1; fi
   echo "skipped: $*" >&2; exit 77
 }
