@@ -4,10 +4,12 @@ source "$(dirname "$0")/lib.sh"
 R="$WORK/run"
 "$DUEL" train --out "$R" "${TINY[@]}" --set train.steps=1000000 --set train.checkpoint_every=0 >"$WORK/log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do  # wait (at most 30 s) until training is under way
-  [ "$(wc -l < "$R/metrics.csv" 2>/dev/null || echo 0)" -ge 3 ] && break
-  sleep 0.1
-done
+# Wait for an event, not a time: two logged rows (training under way), polled every 0.1 s,
+# up to a ceiling of 120 s that only a broken run reaches.
+rows() { if [ -f "$R/metrics.csv" ]; then wc -l <"$R/metrics.csv"; else echo 0; fi; }
+deadline=$((SECONDS + 120))
+until [ "$(rows)" -ge 3 ] || ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.1; done
+[ "$(rows)" -ge 3 ] || fail "training was not under way after $((SECONDS - deadline + 120)) s: $(tail -3 "$WORK/log")"
 kill -INT "$pid"
 wait "$pid"; rc=$?
 [ "$rc" = 130 ] || fail "exit code $rc, want 130: $(tail -3 "$WORK/log")"

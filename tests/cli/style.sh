@@ -45,12 +45,16 @@ read -r w h < <(png_size "$WORK/sweep.png")
 out=$("$DUEL" sample -k "$k" --out "$WORK/mix.png" --mix 1,2 --crossover 3 --rows 2 --steps 3 2>&1) ||
   fail "sample --mix: $out"
 grep -q "style-mixing grid" <<<"$out" || fail "sample --mix says: $out"
-"$DUEL" sample -k "$k" --out "$WORK/mix2.png" --mix 1,2 --crossover 3 --rows 2 --steps 3 >/dev/null 2>&1
+"$DUEL" sample -k "$k" --out "$WORK/mix2.png" --mix 1,2 --crossover 3 --rows 2 --steps 3 >/dev/null 2>&1 || fail "sample --mix again"
 cmp -s "$WORK/mix.png" "$WORK/mix2.png" || fail "the mixing grid is not reproducible"
 read -r w h < <(png_size "$WORK/mix.png")
 [ "$w" -gt "$h" ] || fail "mixing grid of 3 rows x 4 columns is ${w}x$h"
-"$DUEL" sample -k "$k" --out "$WORK/mix0.png" --mix 1,2 --crossover 0 --rows 2 --steps 3 >/dev/null 2>&1
-cmp -s "$WORK/mix.png" "$WORK/mix0.png" && fail "crossover 0 and 3 drew the same grid"
+# Control: another crossover draws another grid (the control command itself must succeed).
+if out=$("$DUEL" sample -k "$k" --out "$WORK/mix0.png" --mix 1,2 --crossover 0 --rows 2 --steps 3 2>&1) && [ -s "$WORK/mix0.png" ]; then
+  cmp -s "$WORK/mix.png" "$WORK/mix0.png" && fail "crossover 0 and 3 drew the same grid"
+else
+  fail "control: sample --mix --crossover 0 failed: $(tail -3 <<<"$out")"
+fi
 
 pk="$WORK/progan-a/checkpoints/latest.duel"
 expect_exit 2 "style-based generator.*progan" -- "$DUEL" sample -k "$pk" --out "$WORK/x.png" --truncation 0.7
