@@ -36,7 +36,7 @@ expect_exit 0 "wrote" -- "$DUEL" augment -k "$ck" --per-class 1 --out "$WORK/syn
 "$DUEL" train --out "$WORK/dc" "${TINY[@]}" --set train.steps=1 >/dev/null 2>&1 || fail "dcgan train"
 expect_exit 2 "not conditional" -- "$DUEL" augment -k "$WORK/dc/checkpoints/latest.duel" --per-class 1 --out "$WORK/x"
 expect_exit 2 "does not exist" -- "$DUEL" augment -k "$ck" --per-class 1 --out "$WORK/no/such/dir"
-expect_exit 2 "" -- "$DUEL" augment -k "$WORK/missing.duel" --per-class 1 --out "$WORK/y"
+expect_exit 2 "cannot open checkpoint '$WORK/missing.duel'" -- "$DUEL" augment -k "$WORK/missing.duel" --per-class 1 --out "$WORK/y"
 [ -e "$WORK/x" ] || [ -e "$WORK/y" ] && fail "a refused augment wrote its output"
 ls -a "$WORK" | grep -q "partial" && fail "a temporary folder was left behind"
 finish

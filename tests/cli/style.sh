@@ -59,7 +59,7 @@ fi
 pk="$WORK/progan-a/checkpoints/latest.duel"
 expect_exit 2 "style-based generator.*progan" -- "$DUEL" sample -k "$pk" --out "$WORK/x.png" --truncation 0.7
 expect_exit 2 "'1.5' is not a number in \[0, 1\]" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --truncation 1.5
-expect_exit 2 "'0.5,abc' is not|'abc' is not" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --truncation 0.5,abc
+expect_exit 2 "--truncation: 'abc' is not a number in \[0, 1\]" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --truncation 0.5,abc
 expect_exit 2 "--mix '7' is not two seeds" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --mix 7
 expect_exit 2 "--crossover 99 is out of range.*8 style layers" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --mix 1,2 --crossover 99
 expect_exit 2 "--crossover needs --mix" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --crossover 2

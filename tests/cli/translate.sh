@@ -63,7 +63,7 @@ expect_exit 2 "cannot open checkpoint" -- "$DUEL" translate -k "$WORK/none.duel"
 # The models this test expects must be registered: a missing one fails the test, it is not skipped.
 models=$("$DUEL" train --list-models 2>&1) || fail "duel train --list-models: $models"
 for m in pix2pix srgan; do
-  grep -qE "^$m " <<<"$models" || fail "model '$m' is not registered: $models"
+  grep -qE "^$m " <<<"$models" || fail "model '$m' is not registered; duel train --list-models: $(cut -d' ' -f1 <<<"$models" | tr '\n' ' ')"
 done
 # pix2pix with a depth-3 U-Net on Sobel pairs at 32 px: inputs must be multiples of 8.
 "$DUEL" train --out "$WORK/p2p" "${TINY[@]}" --set model.name=pix2pix --set data.pair=sobel \
