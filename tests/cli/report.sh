@@ -79,7 +79,8 @@ EOF
 
 # The browser check is a real check: a page with a script error fails it.
 sed 's|</body>|<script>document.body.dataset.broken = null.property;</script></body>|' "$R/report.html" > "$WORK/broken.html"
-node "$CHECK" "$WORK/broken.html" "$WORK/broken.png" >/dev/null 2>&1 && fail "the browser check passed a broken page"
+out=$(node "$CHECK" "$WORK/broken.html" "$WORK/broken.png" 2>&1) && fail "the browser check passed a broken page"
+grep -q "browser: exception: .*null" <<<"$out" || fail "the browser check failed the broken page for another reason: $(head -c 2000 <<<"$out")"
 
 # --out, --max-grids, --no-interpolation.
 out=$("$DUEL" report "$R" --out "$WORK/two.html" --max-grids 2 --no-interpolation 2>&1) || fail "report --out: $out"
