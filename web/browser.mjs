@@ -15,13 +15,17 @@ export function chromiumPath() {
   throw new Error("chromium not found: install Debian's chromium (scripts/install-deps.sh) or set CHROMIUM");
 }
 
+// Every wait (page load, waitFor, protocol calls) waits for an event up to
+// timeoutMs, a ceiling generous enough for a loaded machine (two ctest jobs
+// on two cores); it is not a time budget.
 // waitFor: an async function (page) => void run before the screenshot, e.g.
 // waiting for a selector. Errors collected up to close() are in `errors`.
-export async function openPage(url, { screenshot, width = 1280, height = 900, waitFor, timeoutMs = 60000 } = {}) {
+export async function openPage(url, { screenshot, width = 1280, height = 900, waitFor, timeoutMs = 120000 } = {}) {
   const browser = await puppeteer.launch({
     executablePath: chromiumPath(),
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--allow-file-access-from-files"],
+    timeout: timeoutMs,  // chromium's start (puppeteer's default: 30 s)
     protocolTimeout: timeoutMs,
   });
   const errors = [];

@@ -19,7 +19,7 @@ expect_exit 0 "trained 1 steps" -- "$DUEL" train --out "$WORK/back" --set data.d
   --set sample.grid=4 --threads 1
 grep -q "$((3 * classes)) images" "$WORK/back/events.jsonl" || fail "the folder did not read back whole"
 
-expect_exit 0 "idx" -- "$DUEL" augment -k "$ck" --per-class 2 --out "$WORK/synth-idx" --format idx --threads 1
+expect_exit 0 "wrote $((2 * classes)) images \(2 per class, $classes classes, idx\) to $WORK/synth-idx" -- "$DUEL" augment -k "$ck" --per-class 2 --out "$WORK/synth-idx" --format idx --threads 1
 size=$(stat -c %s "$WORK/synth-idx/train-images-idx3-ubyte")
 [ "$size" = $((16 + 2 * classes * 28 * 28)) ] || fail "IDX image file has $size bytes"
 [ "$(stat -c %s "$WORK/synth-idx/train-labels-idx1-ubyte")" = $((8 + 2 * classes)) ] || fail "IDX label file size"
@@ -31,12 +31,12 @@ expect_exit 0 "trained 1 steps" -- "$DUEL" train --out "$WORK/back-idx" --set da
 
 # Refusals: nothing is written.
 expect_exit 2 "already exists" -- "$DUEL" augment -k "$ck" --per-class 1 --out "$WORK/synth"
-expect_exit 0 "wrote" -- "$DUEL" augment -k "$ck" --per-class 1 --out "$WORK/synth" --force --threads 1
+expect_exit 0 "wrote $classes images \(1 per class, $classes classes, folder\) to $WORK/synth" -- "$DUEL" augment -k "$ck" --per-class 1 --out "$WORK/synth" --force --threads 1
 [ "$(find "$WORK/synth" -name '*.png' | wc -l)" = "$classes" ] || fail "--force did not replace the folder whole"
 "$DUEL" train --out "$WORK/dc" "${TINY[@]}" --set train.steps=1 >/dev/null 2>&1 || fail "dcgan train"
 expect_exit 2 "not conditional" -- "$DUEL" augment -k "$WORK/dc/checkpoints/latest.duel" --per-class 1 --out "$WORK/x"
 expect_exit 2 "does not exist" -- "$DUEL" augment -k "$ck" --per-class 1 --out "$WORK/no/such/dir"
-expect_exit 2 "" -- "$DUEL" augment -k "$WORK/missing.duel" --per-class 1 --out "$WORK/y"
+expect_exit 2 "cannot open checkpoint '$WORK/missing.duel'" -- "$DUEL" augment -k "$WORK/missing.duel" --per-class 1 --out "$WORK/y"
 [ -e "$WORK/x" ] || [ -e "$WORK/y" ] && fail "a refused augment wrote its output"
 ls -a "$WORK" | grep -q "partial" && fail "a temporary folder was left behind"
 finish

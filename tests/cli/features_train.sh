@@ -16,10 +16,11 @@ grep -q "input: *1x28x28" <<<"$info" || fail "info input: $info"
 "$DUEL" features train --dataset "folder:$FIXTURES/folder-rgb" --out "$WORK/rgb.duelfeat" --steps 2 --batch 8 --threads 1 \
   >/dev/null 2>&1 || fail "features train on an image folder"
 "$DUEL" features info "$WORK/rgb.duelfeat" | grep -q "input: *3x32x32" || fail "rgb input size"
-expect_exit 2 "does not exist.*|duel features train" -- "$DUEL" features info "$WORK/none.duelfeat"
+expect_exit 2 "feature network '$WORK/none.duelfeat' does not exist" -- "$DUEL" features info "$WORK/none.duelfeat"
 echo "not a network" > "$WORK/junk.duelfeat"
 expect_exit 2 "cannot read feature network" -- "$DUEL" features info "$WORK/junk.duelfeat"
 expect_exit 2 "no 't[a-z0-9]*-[a-z]*-idx[13]-ubyte" -- "$DUEL" features train --dataset mnist --data-path /nonexistent --out "$WORK/x.duelfeat" --steps 1
-expect_exit 2 "" -- "$DUEL" features train --dataset mnist --data-path "$FIXTURES/idx" --out "$WORK/x.duelfeat" --epochs 0
-expect_exit 2 "" -- "$DUEL" features
+expect_exit 2 "^--epochs: Value 0 not in range 1 to" -- "$DUEL" features train --dataset mnist --data-path "$FIXTURES/idx" --out "$WORK/x.duelfeat" --epochs 0
+[ -e "$WORK/x.duelfeat" ] && fail "a refused features train wrote its output"
+expect_exit 2 "^A subcommand is required" -- "$DUEL" features
 finish

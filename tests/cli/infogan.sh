@@ -26,20 +26,17 @@ cmp <(columns "$WORK/straight/metrics.csv") <(columns "$WORK/split/metrics.csv")
 cmp "$WORK/straight/samples/final.png" "$WORK/split/samples/final.png" || fail "final grids differ"
 
 CK="$WORK/straight/checkpoints/latest.duel"
-if "$DUEL" sample --help 2>&1 | grep -q -- "--traverse"; then
-  png_size() { python3 -c "import struct,sys; b=open(sys.argv[1],'rb').read(); print(*struct.unpack('>II', b[16:24]))" "$1"; }
-  out=$("$DUEL" sample -k "$CK" --traverse c1 --rows 3 --out "$WORK/c1.png" --threads 1 2>&1) || fail "traverse c1: $out"
-  # 3 rows x 10 values of the categorical code, 28 px tiles with 2 px gaps.
-  [ "$(png_size "$WORK/c1.png")" = "302 92" ] || fail "c1 grid is $(png_size "$WORK/c1.png")"
-  "$DUEL" sample -k "$CK" --traverse c1 --rows 3 --out "$WORK/c1b.png" --threads 1 >/dev/null 2>&1
-  cmp -s "$WORK/c1.png" "$WORK/c1b.png" || fail "the same seed gave another traversal"
-  "$DUEL" sample -k "$CK" --traverse c3 --rows 2 --steps 5 --out "$WORK/c3.png" --threads 1 >/dev/null 2>&1 ||
-    fail "traverse c3"
-  [ "$(png_size "$WORK/c3.png")" = "152 62" ] || fail "c3 grid is $(png_size "$WORK/c3.png")"
-  expect_exit 2 "unknown latent code 'nope'.*c1 \(categorical, 10 values\), c2 \(continuous\), c3" -- \
-    "$DUEL" sample -k "$CK" --traverse nope --out "$WORK/nope.png" --threads 1
-  [ -e "$WORK/nope.png" ] && fail "a refused traversal wrote a file"
-else
-  echo "skipping the traversal checks: this duel sample has no --traverse"
-fi
+"$DUEL" sample --help 2>&1 | grep -q -- "--traverse" || fail "duel sample --help does not list --traverse"
+png_size() { python3 -c "import struct,sys; b=open(sys.argv[1],'rb').read(); print(*struct.unpack('>II', b[16:24]))" "$1"; }
+out=$("$DUEL" sample -k "$CK" --traverse c1 --rows 3 --out "$WORK/c1.png" --threads 1 2>&1) || fail "traverse c1: $out"
+# 3 rows x 10 values of the categorical code, 28 px tiles with 2 px gaps.
+[ "$(png_size "$WORK/c1.png")" = "302 92" ] || fail "c1 grid is $(png_size "$WORK/c1.png")"
+"$DUEL" sample -k "$CK" --traverse c1 --rows 3 --out "$WORK/c1b.png" --threads 1 >/dev/null 2>&1 || fail "traverse c1 again"
+cmp -s "$WORK/c1.png" "$WORK/c1b.png" || fail "the same seed gave another traversal"
+"$DUEL" sample -k "$CK" --traverse c3 --rows 2 --steps 5 --out "$WORK/c3.png" --threads 1 >/dev/null 2>&1 ||
+  fail "traverse c3"
+[ "$(png_size "$WORK/c3.png")" = "152 62" ] || fail "c3 grid is $(png_size "$WORK/c3.png")"
+expect_exit 2 "unknown latent code 'nope'.*c1 \(categorical, 10 values\), c2 \(continuous\), c3" -- \
+  "$DUEL" sample -k "$CK" --traverse nope --out "$WORK/nope.png" --threads 1
+[ -e "$WORK/nope.png" ] && fail "a refused traversal wrote a file"
 finish

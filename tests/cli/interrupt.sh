@@ -4,11 +4,21 @@ source "$(dirname "$0")/lib.sh"
 R="$WORK/run"
 "$DUEL" train --out "$R" "${TINY[@]}" --set train.steps=1000000 --set train.checkpoint_every=0 >"$WORK/log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do  # wait (at most 30 s) until training is under way
-  [ "$(wc -l < "$R/metrics.csv" 2>/dev/null || echo 0)" -ge 3 ] && break
-  sleep 0.1
-done
+# Wait for an event, not a time: two logged rows (training under way), polled every 0.1 s,
+# up to a ceiling of 120 s that only a broken run reaches.
+rows() { if [ -f "$R/metrics.csv" ]; then wc -l <"$R/metrics.csv"; else echo 0; fi; }
+ceiling=120
+deadline=$((SECONDS + ceiling))
+until [ "$(rows)" -ge 3 ] || ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.1; done
+if [ "$(rows)" -lt 3 ]; then
+  fail "training was not under way within $ceiling s: $(tail -3 "$WORK/log")"
+  kill -9 "$pid" 2>/dev/null; wait "$pid"; finish
+fi
 kill -INT "$pid"
+# The run must stop by itself after SIGINT (the step finishes, then the checkpoint): same ceiling.
+deadline=$((SECONDS + ceiling))
+while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { fail "still running $ceiling s after SIGINT"; kill -9 "$pid"; }
 wait "$pid"; rc=$?
 [ "$rc" = 130 ] || fail "exit code $rc, want 130: $(tail -3 "$WORK/log")"
 grep -q "resume with:  duel train --resume $R" "$WORK/log" || fail "no resume hint"

@@ -51,5 +51,6 @@ events "$WORK/limit" limit || fail "events of the run that hit the limit"
 # train.nan_rollbacks = 0: stop at once.
 expect_exit 2 "training diverged at step 3: .*train.nan_rollbacks = 0.*no checkpoint had been written" \
   -- "$DUEL" train --out "$WORK/zero" "${T[@]}" --set train.nan_rollbacks=0 --set debug.inject_nan_step=3
+[ -s "$WORK/zero/events.jsonl" ] || fail "the run with nan_rollbacks=0 left no events.jsonl to check"
 grep -q '"event":"rollback"' "$WORK/zero/events.jsonl" && fail "nan_rollbacks=0 rolled back"
 finish

@@ -79,7 +79,8 @@ EOF
 
 # The browser check is a real check: a page with a script error fails it.
 sed 's|</body>|<script>document.body.dataset.broken = null.property;</script></body>|' "$R/report.html" > "$WORK/broken.html"
-node "$CHECK" "$WORK/broken.html" "$WORK/broken.png" >/dev/null 2>&1 && fail "the browser check passed a broken page"
+out=$(node "$CHECK" "$WORK/broken.html" "$WORK/broken.png" 2>&1) && fail "the browser check passed a broken page"
+grep -q "browser: exception: .*null" <<<"$out" || fail "the browser check failed the broken page for another reason: $(head -c 2000 <<<"$out")"
 
 # --out, --max-grids, --no-interpolation.
 out=$("$DUEL" report "$R" --out "$WORK/two.html" --max-grids 2 --no-interpolation 2>&1) || fail "report --out: $out"
@@ -96,9 +97,23 @@ sed -i '3s/.*/{"event": "log", "step": 2, "loss_d": 1.0, BROKEN/' "$WORK/corrupt
 expect_exit 2 "events.jsonl line 3 is not valid JSON" -- "$DUEL" report "$WORK/corrupt"
 [ -e "$WORK/corrupt/report.html" ] && fail "a report was written from a corrupt event log"
 ls -a "$WORK/corrupt" | grep -q '\.tmp' && fail "a temporary file was left behind"
+# An event log that cannot be read. chmod 000 stops everyone but root, and CI runs as root:
+# there the command runs as nobody (setpriv), or, where nobody cannot reach the binary or
+# the folder, events.jsonl is replaced by a Unix socket, which open() refuses even to root.
+cp "$WORK/corrupt/events.jsonl" "$WORK/events.keep"
 chmod 000 "$WORK/corrupt/events.jsonl"
-if [ "$(id -u)" != 0 ]; then expect_exit 2 "cannot read event log" -- "$DUEL" report "$WORK/corrupt"; fi
-chmod 644 "$WORK/corrupt/events.jsonl"
+as_user=()
+if [ "$(id -u)" = 0 ]; then
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  if ! "${as_user[@]}" test -x "$DUEL" -a -r "$WORK/corrupt/config.toml" 2>/dev/null; then
+    as_user=()
+    rm "$WORK/corrupt/events.jsonl"
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$WORK/corrupt/events.jsonl" ||
+      fail "cannot make an unreadable events.jsonl"
+  fi
+fi
+expect_exit 2 "cannot read event log '$WORK/corrupt/events.jsonl'" -- "${as_user[@]}" "$DUEL" report "$WORK/corrupt"
+rm -f "$WORK/corrupt/events.jsonl" && cp "$WORK/events.keep" "$WORK/corrupt/events.jsonl"
 expect_exit 2 "must end in .html" -- "$DUEL" report "$R" --out "$WORK/report.txt"
 
 # log.report = false: no report; a failing refresh only warns and training goes on.

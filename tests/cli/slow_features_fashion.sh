@@ -4,7 +4,7 @@
 # checkpoint takes under a minute.
 source "$(dirname "$0")/lib.sh"
 DATA=/usr/share/datasets/fashion-mnist
-[ -s "$DATA/t10k-images-idx3-ubyte.gz" ] || { echo "skipped: $DATA missing (install dataset-fashion-mnist)"; exit 0; }
+[ -s "$DATA/t10k-images-idx3-ubyte.gz" ] || skip "$DATA missing (install dataset-fashion-mnist)"
 F="$WORK/fashion-mnist.duelfeat"
 out=$("$DUEL" features train --dataset fashion-mnist --out "$F" 2>&1) || fail "features train: $out"
 acc=$(sed -n 's/^test accuracy: *\([0-9.]*\) on 10000 images/\1/p' <<<"$out")

@@ -45,17 +45,21 @@ read -r w h < <(png_size "$WORK/sweep.png")
 out=$("$DUEL" sample -k "$k" --out "$WORK/mix.png" --mix 1,2 --crossover 3 --rows 2 --steps 3 2>&1) ||
   fail "sample --mix: $out"
 grep -q "style-mixing grid" <<<"$out" || fail "sample --mix says: $out"
-"$DUEL" sample -k "$k" --out "$WORK/mix2.png" --mix 1,2 --crossover 3 --rows 2 --steps 3 >/dev/null 2>&1
+"$DUEL" sample -k "$k" --out "$WORK/mix2.png" --mix 1,2 --crossover 3 --rows 2 --steps 3 >/dev/null 2>&1 || fail "sample --mix again"
 cmp -s "$WORK/mix.png" "$WORK/mix2.png" || fail "the mixing grid is not reproducible"
 read -r w h < <(png_size "$WORK/mix.png")
 [ "$w" -gt "$h" ] || fail "mixing grid of 3 rows x 4 columns is ${w}x$h"
-"$DUEL" sample -k "$k" --out "$WORK/mix0.png" --mix 1,2 --crossover 0 --rows 2 --steps 3 >/dev/null 2>&1
-cmp -s "$WORK/mix.png" "$WORK/mix0.png" && fail "crossover 0 and 3 drew the same grid"
+# Control: another crossover draws another grid (the control command itself must succeed).
+if out=$("$DUEL" sample -k "$k" --out "$WORK/mix0.png" --mix 1,2 --crossover 0 --rows 2 --steps 3 2>&1) && [ -s "$WORK/mix0.png" ]; then
+  cmp -s "$WORK/mix.png" "$WORK/mix0.png" && fail "crossover 0 and 3 drew the same grid"
+else
+  fail "control: sample --mix --crossover 0 failed: $(tail -3 <<<"$out")"
+fi
 
 pk="$WORK/progan-a/checkpoints/latest.duel"
 expect_exit 2 "style-based generator.*progan" -- "$DUEL" sample -k "$pk" --out "$WORK/x.png" --truncation 0.7
 expect_exit 2 "'1.5' is not a number in \[0, 1\]" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --truncation 1.5
-expect_exit 2 "'0.5,abc' is not|'abc' is not" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --truncation 0.5,abc
+expect_exit 2 "--truncation: 'abc' is not a number in \[0, 1\]" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --truncation 0.5,abc
 expect_exit 2 "--mix '7' is not two seeds" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --mix 7
 expect_exit 2 "--crossover 99 is out of range.*8 style layers" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --mix 1,2 --crossover 99
 expect_exit 2 "--crossover needs --mix" -- "$DUEL" sample -k "$k" --out "$WORK/x.png" --crossover 2

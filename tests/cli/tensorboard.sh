@@ -68,9 +68,13 @@ check "$WORK/first.json" "$R" 0 "2 4 6 8" "4 8"
 # The reader is a real check: one flipped byte or a cut record is refused.
 cp "${files[0]}" "$WORK/flipped"
 printf '\x55' | dd of="$WORK/flipped" bs=1 seek=40 conv=notrunc 2>/dev/null
-node "$READER" "$WORK/flipped" >/dev/null 2>&1 && fail "the reader accepted a corrupted file"
+# (Each refusal must be the one for that damage, not a reader that fails on anything.)
+out=$(node "$READER" "$WORK/flipped" 2>&1) && fail "the reader accepted a corrupted file"
+grep -qE "read_events: .*/flipped: bad (length|data) CRC at byte [0-9]+" <<<"$out" || fail "the reader's refusal of a flipped byte: $out"
 head -c $(( $(stat -c %s "${files[0]}") - 3 )) "${files[0]}" > "$WORK/cut"
-node "$READER" "$WORK/cut" >/dev/null 2>&1 && fail "the reader accepted a truncated file"
+out=$(node "$READER" "$WORK/cut" 2>&1) && fail "the reader accepted a truncated file"
+grep -qE "read_events: .*/cut: (truncated record header|record at byte [0-9]+ claims [0-9]+ bytes past the end)" <<<"$out" ||
+  fail "the reader's refusal of a cut file: $out"
 
 # A resume kill-like cut: a copy cut back to its step-4 checkpoint starts a second file at step 4
 # (SessionLog START 4, then rows 6, 8 and grid 8 again); the first file is left as it was.

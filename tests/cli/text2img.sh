@@ -8,10 +8,11 @@ CAP="$WORK/cap.tsv"
 "$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --per-image 3 --out "$CAP" >/dev/null || fail "captions"
 [ "$(wc -l < "$CAP")" = 768 ] || fail "captions: $(wc -l < "$CAP") lines, want 256 x 3"
 head -1 "$CAP" | grep -qP '^0\t\S' || fail "captions: first line $(head -1 "$CAP")"
-"$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --per-image 3 --out "$WORK/cap2.tsv" >/dev/null
+"$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --per-image 3 --out "$WORK/cap2.tsv" >/dev/null || fail "captions again"
 cmp -s "$CAP" "$WORK/cap2.tsv" || fail "captions are not deterministic for a seed"
-"$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --per-image 3 --seed 2 --out "$WORK/cap3.tsv" >/dev/null
-cmp -s "$CAP" "$WORK/cap3.tsv" && fail "another seed gave the same captions"
+"$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --per-image 3 --seed 2 --out "$WORK/cap3.tsv" >/dev/null &&
+  [ -s "$WORK/cap3.tsv" ] || fail "control: captions --seed 2 failed or wrote nothing"
+[ -s "$WORK/cap3.tsv" ] && cmp -s "$CAP" "$WORK/cap3.tsv" && fail "another seed gave the same captions"
 "$DUEL" captions fashion-mnist --data-path "$FIXTURES/idx" --split test --phrasings heldout --out "$WORK/held.tsv" >/dev/null ||
   fail "held-out captions"
 [ "$(wc -l < "$WORK/held.tsv")" = 320 ] || fail "held-out captions: $(wc -l < "$WORK/held.tsv") lines, want 64 x 5"

@@ -1,7 +1,7 @@
 # duel translate and duel upscale: the errors every checkpoint can trigger
-# (a model that does not translate, missing inputs, bad output paths), and,
-# where the image-to-image models are registered, a tiny pix2pix / srgan run
-# whose checkpoints translate a folder and upscale images of any size.
+# (a model that does not translate, missing inputs, bad output paths), and a
+# tiny pix2pix / srgan run (both must be registered: a missing one fails) whose
+# checkpoints translate a folder and upscale images of any size.
 source "$(dirname "$0")/lib.sh"
 # PNG helpers (8-bit gray/RGB, every filter type): size, max pixel difference, a patterned gray image.
 cat >"$WORK/png.py" <<'PY'
@@ -60,79 +60,76 @@ expect_exit 2 "folder of output .* does not exist" -- \
   "$DUEL" upscale -k "$DC" "$WORK/in/sample-000000.png" "$WORK/nodir/up.png"
 expect_exit 2 "cannot open checkpoint" -- "$DUEL" translate -k "$WORK/none.duel" --in "$WORK/in" --out "$WORK/o"
 
-models=$("$DUEL" train --list-models 2>&1)
-if grep -qE "^pix2pix " <<<"$models"; then
-  # pix2pix with a depth-3 U-Net on Sobel pairs at 32 px: inputs must be multiples of 8.
-  "$DUEL" train --out "$WORK/p2p" "${TINY[@]}" --set model.name=pix2pix --set data.pair=sobel \
-    --set data.image_size=32 --set model.unet_depth=3 --set train.steps=2 >/dev/null 2>&1 || fail "pix2pix train"
-  P2P="$WORK/p2p/checkpoints/latest.duel"
-  expect_exit 2 "image '.*sample-000000.png' is 28x28: model 'pix2pix' needs sides that are multiples of 8" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t28" --threads 1
-  expect_exit 2 "pass --size S with S a multiple of 8 \(e.g. --size 32\)" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t28" --threads 1
-  [ -e "$WORK/t28" ] && fail "a refused translate wrote into --out"
-  out=$("$DUEL" translate -k "$P2P" --in "$WORK/in/" --out "$WORK/t32" --size 32 --batch 2 --threads 1 2>&1) ||
-    fail "translate --size 32: $out"
-  grep -q "translated 4 images AtoB with pix2pix" <<<"$out" || fail "translate reported: $out"
-  got=$(cd "$WORK/t32" && find . -type f | sort | tr '\n' ' ')
-  [ "$got" = "./sample-000000.png ./sample-000001.png ./sample-000002.png ./sub/nested.png " ] ||
-    fail "translate wrote: $got"
-  [ "$(png size "$WORK/t32/sub/nested.png")" = "32 32" ] || fail "nested output is $(png size "$WORK/t32/sub/nested.png")"
-  # The same image gives the same output wherever it lies and however it is batched.
-  [ "$(png maxdiff "$WORK/t32/sample-000000.png" "$WORK/t32/sub/nested.png")" = 0 ] || fail "a copy translated differently"
-  "$DUEL" translate -k "$P2P" --in "$WORK/in/sample-000000.png" --out "$WORK/t1" --size 32 --threads 1 >/dev/null 2>&1 ||
-    fail "translate one file"
-  cmp -s "$WORK/t1/sample-000000.png" "$WORK/t32/sample-000000.png" || fail "one file translated differently"
-  expect_exit 2 "^error: --size 30 is not a multiple of 8, which model 'pix2pix' needs" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t30" --size 30 --threads 1
-  expect_exit 2 "^hint: use --size 32" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t30" --size 30 --threads 1
-  expect_exit 2 "^error: model 'pix2pix' cannot translate in direction 'BtoA'" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/tba" --size 32 --direction BtoA --threads 1
-  expect_exit 2 "^hint: its directions: AtoB" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/tba" --size 32 --direction BtoA --threads 1
-  expect_exit 2 "--in folder '.*empty' holds no PNG, JPEG or BMP images" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/empty" --out "$WORK/te" --threads 1
-  # An unreadable image fails the whole command before anything is written.
-  mkdir -p "$WORK/bad"
-  cp "$WORK/in/sample-000000.png" "$WORK/bad/a.png"
-  head -c 60 "$WORK/in/sample-000001.png" >"$WORK/bad/b.png"  # a truncated PNG
-  cp "$WORK/in/sample-000002.png" "$WORK/bad/c.png"
-  expect_exit 2 "cannot read image '.*bad/b.png'" -- \
-    "$DUEL" translate -k "$P2P" --in "$WORK/bad" --out "$WORK/tbad" --size 32 --threads 1
-  [ -e "$WORK/tbad" ] && fail "translate wrote outputs before finding the bad input"
-  # Two inputs that would become the same .png are refused.
-  mkdir -p "$WORK/clash" && cp "$WORK/in/sample-000000.png" "$WORK/clash/x.png" && cp "$WORK/in/sample-000000.png" "$WORK/clash/x.PNG"
-  expect_exit 2 "would both be written to" -- "$DUEL" translate -k "$P2P" --in "$WORK/clash" --out "$WORK/tc" --size 32 --threads 1
-  expect_exit 2 "model 'pix2pix' is not a super-resolution model" -- \
-    "$DUEL" upscale -k "$P2P" "$WORK/in/sample-000000.png" "$WORK/up-p2p.png" --threads 1
-else
-  echo "skipping the pix2pix checks: this duel has no pix2pix model"
-fi
-if grep -qE "^srgan " <<<"$models"; then
-  # srgan x2 (one residual block, no feature loss): any input size, in tiles or whole.
-  "$DUEL" train --out "$WORK/sr" "${TINY[@]}" --set model.name=srgan --set model.sr_scale=2 --set model.sr_blocks=1 \
-    --set model.sr_pretrain_steps=1 --set model.sr_feature_weight=0 --set train.steps=2 >/dev/null 2>&1 || fail "srgan train"
-  SR="$WORK/sr/checkpoints/latest.duel"
-  png write "$WORK/odd.png" 45 19
-  out=$("$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/odd-whole.png" --threads 1 2>&1) || fail "upscale: $out"
-  grep -q "(45x19) x2 with srgan .*(90x38)" <<<"$out" || fail "upscale reported: $out"
-  [ "$(png size "$WORK/odd-whole.png")" = "90 38" ] || fail "upscaled size $(png size "$WORK/odd-whole.png")"
-  # Tiles of 16 px with 8 px of context each side reproduce the whole-image output;
-  # with 4 px of context (less than the generator sees) at most a gray level differs.
-  "$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/odd-t8.png" --tile 24 --overlap 8 --threads 1 >/dev/null 2>&1 || fail "upscale tiles"
-  [ "$(png maxdiff "$WORK/odd-whole.png" "$WORK/odd-t8.png")" = 0 ] || fail "tiled (overlap 8) differs: $(png maxdiff "$WORK/odd-whole.png" "$WORK/odd-t8.png")"
-  "$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/odd-t4.png" --tile 16 --overlap 4 --batch 3 --threads 1 >/dev/null 2>&1 || fail "upscale tiles 4"
-  d=$(png maxdiff "$WORK/odd-whole.png" "$WORK/odd-t4.png")
-  [ "$d" != shape ] && [ "$d" -le 2 ] || fail "tiled (overlap 4) differs by $d"
-  expect_exit 2 "leaves no room between overlaps" -- \
-    "$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/x.png" --tile 16 --overlap 8 --threads 1
-  expect_exit 2 "input '.*none.png' does not exist" -- "$DUEL" upscale -k "$SR" "$WORK/none.png" "$WORK/x.png"
-  [ -e "$WORK/x.png" ] && fail "a refused upscale wrote its output"
-  # duel translate takes srgan too: 28 px in, 56 px out.
-  "$DUEL" translate -k "$SR" --in "$WORK/in" --out "$WORK/tsr" --threads 1 >/dev/null 2>&1 || fail "translate with srgan"
-  [ "$(png size "$WORK/tsr/sample-000001.png")" = "56 56" ] || fail "srgan translate size $(png size "$WORK/tsr/sample-000001.png")"
-else
-  echo "skipping the srgan checks: this duel has no srgan model"
-fi
+# The models this test expects must be registered: a missing one fails the test, it is not skipped.
+models=$("$DUEL" train --list-models 2>&1) || fail "duel train --list-models: $models"
+for m in pix2pix srgan; do
+  grep -qE "^$m " <<<"$models" || fail "model '$m' is not registered; duel train --list-models: $(cut -d' ' -f1 <<<"$models" | tr '\n' ' ')"
+done
+# pix2pix with a depth-3 U-Net on Sobel pairs at 32 px: inputs must be multiples of 8.
+"$DUEL" train --out "$WORK/p2p" "${TINY[@]}" --set model.name=pix2pix --set data.pair=sobel \
+  --set data.image_size=32 --set model.unet_depth=3 --set train.steps=2 >/dev/null 2>&1 || fail "pix2pix train"
+P2P="$WORK/p2p/checkpoints/latest.duel"
+expect_exit 2 "image '.*sample-000000.png' is 28x28: model 'pix2pix' needs sides that are multiples of 8" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t28" --threads 1
+expect_exit 2 "pass --size S with S a multiple of 8 \(e.g. --size 32\)" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t28" --threads 1
+[ -e "$WORK/t28" ] && fail "a refused translate wrote into --out"
+out=$("$DUEL" translate -k "$P2P" --in "$WORK/in/" --out "$WORK/t32" --size 32 --batch 2 --threads 1 2>&1) ||
+  fail "translate --size 32: $out"
+grep -q "translated 4 images AtoB with pix2pix" <<<"$out" || fail "translate reported: $out"
+got=$(cd "$WORK/t32" && find . -type f | sort | tr '\n' ' ')
+[ "$got" = "./sample-000000.png ./sample-000001.png ./sample-000002.png ./sub/nested.png " ] ||
+  fail "translate wrote: $got"
+[ "$(png size "$WORK/t32/sub/nested.png")" = "32 32" ] || fail "nested output is $(png size "$WORK/t32/sub/nested.png")"
+# The same image gives the same output wherever it lies and however it is batched.
+[ "$(png maxdiff "$WORK/t32/sample-000000.png" "$WORK/t32/sub/nested.png")" = 0 ] || fail "a copy translated differently"
+"$DUEL" translate -k "$P2P" --in "$WORK/in/sample-000000.png" --out "$WORK/t1" --size 32 --threads 1 >/dev/null 2>&1 ||
+  fail "translate one file"
+cmp -s "$WORK/t1/sample-000000.png" "$WORK/t32/sample-000000.png" || fail "one file translated differently"
+expect_exit 2 "^error: --size 30 is not a multiple of 8, which model 'pix2pix' needs" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t30" --size 30 --threads 1
+expect_exit 2 "^hint: use --size 32" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/t30" --size 30 --threads 1
+expect_exit 2 "^error: model 'pix2pix' cannot translate in direction 'BtoA'" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/tba" --size 32 --direction BtoA --threads 1
+expect_exit 2 "^hint: its directions: AtoB" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/in" --out "$WORK/tba" --size 32 --direction BtoA --threads 1
+expect_exit 2 "--in folder '.*empty' holds no PNG, JPEG or BMP images" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/empty" --out "$WORK/te" --threads 1
+# An unreadable image fails the whole command before anything is written.
+mkdir -p "$WORK/bad"
+cp "$WORK/in/sample-000000.png" "$WORK/bad/a.png"
+head -c 60 "$WORK/in/sample-000001.png" >"$WORK/bad/b.png"  # a truncated PNG
+cp "$WORK/in/sample-000002.png" "$WORK/bad/c.png"
+expect_exit 2 "cannot read image '.*bad/b.png'" -- \
+  "$DUEL" translate -k "$P2P" --in "$WORK/bad" --out "$WORK/tbad" --size 32 --threads 1
+[ -e "$WORK/tbad" ] && fail "translate wrote outputs before finding the bad input"
+# Two inputs that would become the same .png are refused.
+mkdir -p "$WORK/clash" && cp "$WORK/in/sample-000000.png" "$WORK/clash/x.png" && cp "$WORK/in/sample-000000.png" "$WORK/clash/x.PNG"
+expect_exit 2 "would both be written to" -- "$DUEL" translate -k "$P2P" --in "$WORK/clash" --out "$WORK/tc" --size 32 --threads 1
+expect_exit 2 "model 'pix2pix' is not a super-resolution model" -- \
+  "$DUEL" upscale -k "$P2P" "$WORK/in/sample-000000.png" "$WORK/up-p2p.png" --threads 1
+
+# srgan x2 (one residual block, no feature loss): any input size, in tiles or whole.
+"$DUEL" train --out "$WORK/sr" "${TINY[@]}" --set model.name=srgan --set model.sr_scale=2 --set model.sr_blocks=1 \
+  --set model.sr_pretrain_steps=1 --set model.sr_feature_weight=0 --set train.steps=2 >/dev/null 2>&1 || fail "srgan train"
+SR="$WORK/sr/checkpoints/latest.duel"
+png write "$WORK/odd.png" 45 19
+out=$("$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/odd-whole.png" --threads 1 2>&1) || fail "upscale: $out"
+grep -q "(45x19) x2 with srgan .*(90x38)" <<<"$out" || fail "upscale reported: $out"
+[ "$(png size "$WORK/odd-whole.png")" = "90 38" ] || fail "upscaled size $(png size "$WORK/odd-whole.png")"
+# Tiles of 16 px with 8 px of context each side reproduce the whole-image output;
+# with 4 px of context (less than the generator sees) at most a gray level differs.
+"$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/odd-t8.png" --tile 24 --overlap 8 --threads 1 >/dev/null 2>&1 || fail "upscale tiles"
+[ "$(png maxdiff "$WORK/odd-whole.png" "$WORK/odd-t8.png")" = 0 ] || fail "tiled (overlap 8) differs: $(png maxdiff "$WORK/odd-whole.png" "$WORK/odd-t8.png")"
+"$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/odd-t4.png" --tile 16 --overlap 4 --batch 3 --threads 1 >/dev/null 2>&1 || fail "upscale tiles 4"
+d=$(png maxdiff "$WORK/odd-whole.png" "$WORK/odd-t4.png")
+[ "$d" != shape ] && [ "$d" -le 2 ] || fail "tiled (overlap 4) differs by $d"
+expect_exit 2 "leaves no room between overlaps" -- \
+  "$DUEL" upscale -k "$SR" "$WORK/odd.png" "$WORK/x.png" --tile 16 --overlap 8 --threads 1
+expect_exit 2 "input '.*none.png' does not exist" -- "$DUEL" upscale -k "$SR" "$WORK/none.png" "$WORK/x.png"
+[ -e "$WORK/x.png" ] && fail "a refused upscale wrote its output"
+# duel translate takes srgan too: 28 px in, 56 px out.
+"$DUEL" translate -k "$SR" --in "$WORK/in" --out "$WORK/tsr" --threads 1 >/dev/null 2>&1 || fail "translate with srgan"
+[ "$(png size "$WORK/tsr/sample-000001.png")" = "56 56" ] || fail "srgan translate size $(png size "$WORK/tsr/sample-000001.png")"
 finish

@@ -25,7 +25,7 @@ const check = (ok, what) => { if (!ok) failures.push(what); };
 const url = "file://" + path.resolve(reportPath);
 const opened = await openPage(url, {
   waitFor: async (p) => {
-    await p.waitForFunction(() => window.duelReport !== undefined, { timeout: 20000 });
+    await p.waitForFunction(() => window.duelReport !== undefined);  // up to openPage's ceiling (120 s)
     await p.evaluate(async () => {
       for (const img of document.images) await img.decode().catch(() => {});
     });
