@@ -31,6 +31,7 @@
 #include "duel/io/image.h"
 #include "duel/models/interpolation.h"
 #include "duel/train/checkpoint.h"  // RngRestore
+#include "duel/train/run_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -420,28 +421,29 @@ std::string chart_json(const RunLog& log) {
 ReportSummary write_report(const std::string& run_dir, const ReportOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir(run_dir);
+  const RunFolder run(run_dir);
   std::error_code ec;
   require(!run_dir.empty(), "no run folder given", "pass the --out folder of a duel train run: duel report runs/<name>");
   require(fs::exists(dir, ec), "run folder '" + run_dir + "' does not exist",
           "pass the --out folder of a duel train run: duel report runs/<name>");
   require(fs::is_directory(dir, ec), "'" + run_dir + "' is not a folder", "pass the run folder, not a file in it");
-  require(fs::exists(dir / "config.toml", ec),
+  require(fs::exists(run.config(), ec),
           "'" + run_dir + "' is not a run folder (it has no config.toml)",
           "pass the --out folder of a duel train run: duel report runs/<name>");
-  require(fs::exists(dir / "events.jsonl", ec), "run folder '" + run_dir + "' has no events.jsonl",
+  require(fs::exists(run.events(), ec), "run folder '" + run_dir + "' has no events.jsonl",
           "the run has not logged anything yet; a run writes it as soon as training starts");
   require(options.max_grids >= 1, "the report needs room for at least one sample grid", "use max_grids >= 1");
-  const std::string out = options.out.empty() ? (dir / "report.html").string() : options.out;
+  const std::string out = options.out.empty() ? run.report() : options.out;
 
   // 1. Read everything first: bad input stops here, before anything is written.
-  const std::string config_text = read_file((dir / "config.toml").string(), "config");
-  const std::string events_path = (dir / "events.jsonl").string();
+  const std::string config_text = read_file(run.config(), "config");
+  const std::string events_path = run.events();
   const RunLog log = parse_run_log(read_file(events_path, "event log"), events_path);
 
   std::vector<std::pair<std::string, nlohmann::json>> evals;  // file name, parsed
-  if (fs::is_directory(dir / "eval", ec)) {
+  if (fs::is_directory(run.eval_dir(), ec)) {
     std::vector<fs::path> files;
-    for (auto& e : fs::directory_iterator(dir / "eval", ec))
+    for (auto& e : fs::directory_iterator(run.eval_dir(), ec))
       if (e.path().extension() == ".json" && e.path().filename().string()[0] != '.') files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
@@ -450,7 +452,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
         j = nlohmann::json::parse(read_file(f.string(), "evaluation"));
       } catch (const nlohmann::json::exception&) {
         throw Error("evaluation file '" + f.string() + "' is not valid JSON",
-                    "delete it, or write it again with `duel eval --checkpoint " + (dir / "checkpoints" / "latest.duel").string() + "`");
+                    "delete it, or write it again with `duel eval --checkpoint " + run.latest() + "`");
       }
       require(j.is_object() && j.contains("metrics") && j["metrics"].is_object(),
               "evaluation file '" + f.string() + "' holds no \"metrics\" object", "write it again with duel eval");
@@ -468,7 +470,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
   sum.evaluations = int64_t(log.eval_steps.size());
   sum.eval_tables = int64_t(evals.size());
 
-  auto grids = find_grids(dir / "samples");
+  auto grids = find_grids(run.samples_dir());
   sum.grids_found = int64_t(grids.size());
   nlohmann::json grid_json = nlohmann::json::array();
   for (size_t i : evenly_spaced(grids.size(), size_t(options.max_grids))) {
@@ -579,7 +581,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
   if (evals.empty())
     h << "<p class=\"note\" id=\"no-eval-table\">no <code>duel eval</code> result in eval/ yet: <code>duel eval "
          "--checkpoint "
-      << html_escape((dir / "checkpoints" / "latest.duel").string())
+      << html_escape(run.latest())
       << "</code> writes FID, KID, IS, precision/recall, SWD and the real-vs-real floor they are read against</p>\n";
   for (auto& [file, j] : evals) h << eval_table_html(j, "eval/" + file);
   if (!log.eval_steps.empty()) {
@@ -595,7 +597,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
         << "</td><td class=\"num\">" << fmt(col("eval_s", i), 3) << "</td></tr>\n";
     h << "</tbody></table>\n<p class=\"note\">the periodic evaluation measures FID and KID only, without the floor; "
          "<code>duel eval --checkpoint "
-      << html_escape((dir / "checkpoints" / "best.duel").string()) << "</code> gives the full table with it</p>\n";
+      << html_escape(run.best()) << "</code> gives the full table with it</p>\n";
   }
   h << "</section>\n";
 
@@ -609,7 +611,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
 
   h << "<section id=\"config\"><h2>Config</h2>\n<p class=\"meta\">config.toml, every key resolved: <code>duel train "
        "--config "
-    << html_escape((dir / "config.toml").string()) << " --out runs/again</code> reruns it</p>\n<pre id=\"config-text\">"
+    << html_escape(run.config()) << " --out runs/again</code> reruns it</p>\n<pre id=\"config-text\">"
     << html_escape(config_text) << "</pre></section>\n</main>\n";
 
   h << "<script type=\"application/json\" id=\"report-data\">" << script_safe_json(data_json) << "</script>\n"

@@ -27,6 +27,7 @@
 #include "duel/metrics/npy.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
+#include "duel/train/run_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -108,18 +109,6 @@ torch::Tensor quantise(const torch::Tensor& images) {
   return images.detach().to(torch::kCPU, torch::kFloat32).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8);
 }
 
-std::string step_file(int64_t step) {
-  std::ostringstream o;
-  o << "step-" << std::setw(6) << std::setfill('0') << step << ".json";
-  return o.str();
-}
-
-std::string run_dir_of_checkpoint(const std::string& checkpoint_path) {
-  fs::path p = fs::absolute(checkpoint_path).lexically_normal();
-  fs::path dir = p.parent_path();
-  if (dir.filename() == "checkpoints") return dir.parent_path().string();
-  return dir.string();
-}
 
 MetricValues compare_sets(const FeatureSet& ref, const FeatureSet& other, const EvalOptions& o) {
   const auto& a = ref.extracted.features;
@@ -328,7 +317,7 @@ std::string write_eval_json(const std::string& checkpoint, int64_t step, const s
                             const std::string& json) {
   const std::string path = !out_json.empty()
                                ? out_json
-                               : (fs::path(run_dir_of_checkpoint(checkpoint)) / "eval" / step_file(step)).string();
+                               : RunFolder(RunFolder::of_checkpoint(checkpoint)).eval_result(step);
   auto parent = fs::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);
@@ -357,7 +346,7 @@ std::unique_ptr<TrainingEvaluator> TrainingEvaluator::create(const Config& cfg, 
   e->net_ = load_feature_extractor(path);
   e->reference_ = load_real_sets(cfg, *e->net_, e->options_, false).reference;
   // best FID so far, from the eval events a resumed run kept
-  std::ifstream events((fs::path(run_dir) / "events.jsonl").string());
+  std::ifstream events(RunFolder(run_dir).events());
   std::string line;
   while (std::getline(events, line)) {
     try {

@@ -10,6 +10,8 @@
 #include <torch/nn/functional/embedding.h>
 #include <torch/nn/modules/embedding.h>
 
+#include <cmath>
+
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/dcgan.h"
@@ -71,6 +73,13 @@ class Cgan : public TwoPlayerGan {
       : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d) {}
   std::string name() const override { return "cgan"; }
   bool needs_labels() const override { return true; }
+  // The preview grid shows one class per row (the grid is ceil(sqrt(n)) images wide).
+  PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const override {
+    PreviewInputs p = TwoPlayerGan::preview_inputs(data, n, size, device);
+    const int64_t cols = int64_t(std::ceil(std::sqrt(double(n))));
+    p.request.labels = torch::arange(n, torch::kInt64).div(cols, "floor").remainder(data.num_classes).to(device);
+    return p;
+  }
 
  protected:
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) override {

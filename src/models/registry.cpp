@@ -65,6 +65,12 @@ std::vector<torch::Tensor> GanModel::preview(const Batch& fixed) {
   return cols;
 }
 
+PreviewInputs GanModel::preview_inputs(const ImageSet&, int64_t n, int64_t, torch::Device device) const {
+  PreviewInputs p;
+  p.request.noise = make_noise(n, device);
+  return p;
+}
+
 std::vector<std::pair<std::string, std::string>> registered_models() {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& [name, e] : models()) out.emplace_back(name, e.summary);

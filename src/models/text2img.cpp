@@ -11,6 +11,8 @@
 
 #include <torch/nn/functional/activation.h>
 
+#include <cmath>
+
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/nn/ema.h"
@@ -156,6 +158,23 @@ class Text2Img : public Text2ImgModel {
 
   std::string name() const override { return "text2img"; }
   bool needs_captions() const override { return true; }
+  // The preview grid keeps the first caption of the first images; with
+  // labelled data, one class per grid row (the grid is ceil(sqrt(n)) wide).
+  PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const override {
+    PreviewInputs p = GanModel::preview_inputs(data, n, size, device);
+    const int64_t cols = int64_t(std::ceil(std::sqrt(double(n))));
+    std::vector<int64_t> pick;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t chosen = i % data.size();
+      if (data.has_labels()) {
+        const auto of_class = data.labels.eq((i / cols) % data.num_classes).nonzero().reshape({-1});
+        if (of_class.numel() > 0) chosen = of_class[(i % cols) % of_class.numel()].item<int64_t>();
+      }
+      pick.push_back(chosen);
+    }
+    p.request.text = data.captions.first_caption(torch::tensor(pick, torch::kInt64)).to(device);
+    return p;
+  }
   std::vector<std::pair<std::string, std::shared_ptr<nn::Module>>> nets() override {
     return {{"G", G_.ptr()}, {"D", D_.ptr()}, {"E", E_.ptr()}};
   }

@@ -28,6 +28,18 @@ torch::Tensor Translator::make_noise(int64_t n, torch::Device device) const {
   return torch::zeros({n, 1}, torch::TensorOptions().device(device));
 }
 
+PreviewInputs Translator::preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const {
+  PreviewInputs p = GanModel::preview_inputs(data, n, size, device);  // noise unused, kept in checkpoints as before
+  const int64_t k = std::min<int64_t>(n, 8);
+  auto crop = [&](const torch::Tensor& x) {
+    return to_unit_range(centre_crop(x.slice(0, 0, k), size).contiguous()).to(device);
+  };
+  p.batch.images = crop(data.images);
+  if (data.targets.defined()) p.batch.targets = crop(data.targets);
+  if (data.labels.defined()) p.batch.labels = data.labels.slice(0, 0, k).to(device);
+  return p;
+}
+
 void Translator::check_direction(const std::string& direction) const {
   const auto dirs = directions();
   if (std::find(dirs.begin(), dirs.end(), direction) == dirs.end()) {

@@ -11,13 +11,19 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/shard.h"
+#include "duel/models/model.h"
+#include "duel/train/checkpoint.h"
 
 namespace duel {
 
@@ -327,6 +333,172 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double t
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return status_out;
+}
+
+}  // namespace duel
+
+// --- DataParallel: the trainer's side of a data-parallel run ---
+
+namespace duel {
+
+namespace {
+
+// --- distributed training (docs/distributed.md) ---
+const bool dist_keys_registered = [] {
+  register_key({"dist.timeout_s", ConfigType::Float, 300.0,
+                "distributed runs: a rank waiting longer than this for the others (rendezvous or a collective) "
+                "fails with a message",
+                1.0, 86400.0, {}});
+  register_key({"dist.sync_bn", ConfigType::Bool, false,
+                "distributed runs: batch norm uses the statistics of the global batch (one all-reduce per layer); "
+                "off: each rank normalises its own batch and rank 0's running statistics are kept",
+                {}, {}, {}});
+  register_key({"dist.bucket_mb", ConfigType::Float, 25.0,
+                "distributed runs: gradients are averaged in buckets of at most this many MiB", 0.001, 4096.0, {}});
+  register_key({"dist.global_batch", ConfigType::Bool, false,
+                "distributed runs: train.batch_size is the global batch, split evenly over the ranks "
+                "(false: it is each rank's batch, and the global batch is train.batch_size x world size)",
+                {}, {}, {}});
+  register_key({"debug.dist_skip_average", ConfigType::String, std::string(""),
+                "testing aid: a distributed run does not average the gradients reported under this name (the ranks' "
+                "weights then drift apart, which the checkpoint check must catch)",
+                {}, {}, {}});
+  register_key({"dist.world_size", ConfigType::Int, int64_t(1),
+                "set by duel train: the number of ranks the run trains on (a resume must use the same)", 1, 1 << 20,
+                {}});
+  return true;
+}();
+
+// The parameters a StepContext::after_backward(name) call refers to: those of
+// the optimizer of that name (cyclegan's "G" steps both generators), else of
+// the net of that name (aae's "E" and "G" before the joint "AE" step).
+std::map<std::string, std::vector<torch::Tensor>> gradient_groups(GanModel& model) {
+  std::map<std::string, std::vector<torch::Tensor>> groups;
+  for (auto& [name, net] : model.nets()) groups[name] = net->parameters();
+  for (auto& [name, opt] : model.optimizers()) {
+    std::vector<torch::Tensor> params;
+    for (auto& g : opt->param_groups())
+      for (auto& p : g.params()) params.push_back(p);
+    groups[name] = params;
+  }
+  return groups;
+}
+
+// Rank 0's parameters and buffers on every rank.
+void broadcast_weights(Collective& dist, GanModel& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, net] : model.nets()) {
+    for (auto& p : net->parameters()) dist.broadcast(p);
+    for (auto& b : net->buffers()) dist.broadcast(b);
+  }
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+DataParallel::DataParallel() = default;
+DataParallel::~DataParallel() = default;
+DataParallel::DataParallel(DataParallel&&) noexcept = default;
+DataParallel& DataParallel::operator=(DataParallel&&) noexcept = default;
+
+DataParallel::DataParallel(const DistOptions& options, bool store_is_external, double timeout_s) {
+  DistOptions o = options;
+  o.timeout_s = timeout_s;
+  collective_ = Collective::connect(o, store_is_external);
+}
+
+int64_t DataParallel::rank() const { return collective_ ? collective_->rank() : 0; }
+int64_t DataParallel::world() const { return collective_ ? collective_->world_size() : 1; }
+double DataParallel::comm_seconds() const { return collective_ ? collective_->comm_seconds() : 0; }
+
+Checkpoint DataParallel::shared_checkpoint(const std::function<Checkpoint()>& read_on_rank0, torch::Device device) {
+  if (!collective_) return read_on_rank0();
+  std::string bytes, origin;
+  if (writer()) {
+    origin = read_on_rank0().path();
+    bytes = read_bytes(origin);
+  }
+  bytes = collective_->broadcast_bytes(bytes);
+  origin = collective_->broadcast_bytes(origin);
+  return Checkpoint::decode(bytes, origin, device);
+}
+
+void DataParallel::setup(GanModel& model, const Config& cfg) {
+  if (!collective_) return;
+  BatchShard shard;
+  shard.rank = rank();
+  shard.world = world();
+  Collective* c = collective_.get();
+  shard.sum_over_ranks = [c](torch::Tensor& t) { c->sum(t); };
+  shard.sync_bn = cfg.get_bool("dist.sync_bn");
+  shard_ = std::make_unique<ScopedBatchShard>(std::move(shard));
+  collective_->set_bucket_bytes(int64_t(cfg.get_float("dist.bucket_mb") * 1048576.0));
+  broadcast_weights(*collective_, model);
+  grad_groups_ = gradient_groups(model);
+}
+
+std::function<void(const std::string&)> DataParallel::gradient_averaging(GanModel& model, const std::string& skip) {
+  if (!collective_) return {};
+  return [this, &model, skip](const std::string& name) {
+    auto it = grad_groups_.find(name);
+    if (it == grad_groups_.end())
+      throw std::logic_error("duel: model " + model.name() + " reported gradients of unknown net '" + name + "'");
+    if (name != skip) collective_->average_gradients(it->second);
+  };
+}
+
+std::pair<bool, bool> DataParallel::agree(bool stop, bool ok) {
+  if (!collective_) return {stop, ok};
+  auto flags = torch::tensor({stop ? 1.0f : 0.0f, ok ? 0.0f : 1.0f});
+  collective_->sum(flags);
+  return {flags[0].item<float>() > 0, flags[1].item<float>() == 0};
+}
+
+void DataParallel::mean_over_ranks(std::vector<std::pair<std::string, torch::Tensor>>& sums) {
+  if (!collective_ || sums.empty()) return;
+  std::vector<torch::Tensor> vals;
+  for (auto& kv : sums) vals.push_back(kv.second.detach().reshape({}).to(torch::kFloat64));
+  auto all = torch::stack(vals);
+  collective_->sum(all);
+  all.div_(double(world()));
+  for (size_t i = 0; i < sums.size(); ++i) sums[i].second = all[int64_t(i)];
+}
+
+torch::Tensor DataParallel::rng_state_of(const TrainState& s) const {
+  if (!s.rank_rng_states.defined()) return s.rng_state.to(torch::kCPU);
+  require(s.rank_rng_states.size(0) == world(),
+          "the checkpoint holds the random state of " + std::to_string(s.rank_rng_states.size(0)) + " ranks, not " +
+              std::to_string(world()),
+          "resume with the number of processes the run was trained on");
+  return s.rank_rng_states[rank()].to(torch::kCPU).contiguous();
+}
+
+void DataParallel::prepare_checkpoint(GanModel& model, TrainState& st, bool sync_bn) {
+  if (!collective_) return;
+  st.rank_rng_states = collective_->all_gather(st.rng_state);
+  if (!sync_bn) {  // batch norm statistics as rank 0 has them
+    torch::NoGradGuard no_grad;
+    for (auto& [name, net] : model.nets())
+      for (auto& b : net->buffers()) collective_->broadcast(b);
+  }
+  // The ranks must hold the same weights (a model that steps a net without
+  // reporting its backward through after_backward would break this).
+  const auto nets = model.nets();
+  std::vector<int64_t> digests;
+  for (auto& [name, net] : nets) digests.push_back(int64_t(weights_digest(*net)));
+  auto all = collective_->all_gather(torch::tensor(digests, torch::kInt64));  // [W, nets]
+  for (size_t i = 0; i < nets.size(); ++i)
+    if (!torch::equal(all.select(1, int64_t(i)), all[0][int64_t(i)].expand({world()})))
+      throw Error("the ranks' weights of net " + nets[i].first + " differ at step " + std::to_string(st.step) +
+                      "; not writing a checkpoint",
+                  "model " + model.name() + " updates a net without averaging its gradients "
+                  "(StepContext::after_backward); train it on one process");
 }
 
 }  // namespace duel

@@ -25,11 +25,6 @@ ImageSet numbered(int64_t n) {  // image i is filled with the value i
   return s;
 }
 
-// Restores the process-wide shard when a test ends.
-struct ShardGuard {
-  BatchShard saved = batch_shard();
-  ~ShardGuard() { batch_shard() = saved; }
-};
 
 }  // namespace
 
@@ -98,8 +93,32 @@ TEST(Distributed, LoaderRefusesShardsWithoutDropLast) {
   }
 }
 
+// The trainer sets the shard of a distributed run through a ScopedBatchShard:
+// when the run ends, nothing is left pointing into it.
+TEST(Distributed, ScopedBatchShardPutsThePreviousShardBack) {
+  int calls = 0;
+  {
+    BatchShard s;
+    s.rank = 1;
+    s.world = 3;
+    s.sync_bn = true;
+    s.sum_over_ranks = [&](torch::Tensor&) { ++calls; };
+    ScopedBatchShard scope(std::move(s));
+    EXPECT_EQ(batch_shard().rank, 1);
+    EXPECT_EQ(batch_shard().world, 3);
+    ASSERT_TRUE(bool(batch_shard().sum_over_ranks));
+    torch::Tensor t = torch::zeros({1});
+    batch_shard().sum_over_ranks(t);
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(batch_shard().rank, 0);
+  EXPECT_EQ(batch_shard().world, 1);
+  EXPECT_FALSE(batch_shard().sync_bn);
+  EXPECT_FALSE(bool(batch_shard().sum_over_ranks));
+}
+
 TEST(Distributed, DrawForBatchSlicesTheGlobalDraw) {
-  ShardGuard guard;
+  ScopedBatchShard shard{BatchShard{}};  // the tests change batch_shard(); it is put back after
   auto draw = [](int64_t m) { return torch::randn({m, 3}); };
   torch::manual_seed(11);
   auto all = draw(8);  // what one process with the global batch draws
@@ -119,7 +138,7 @@ TEST(Distributed, DrawForBatchSlicesTheGlobalDraw) {
 // compute what LibTorch's batch norm computes: output, input gradient,
 // parameter gradients and running statistics.
 TEST(Distributed, SyncBatchNormMatchesBatchNormOnOneRank) {
-  ShardGuard guard;
+  ScopedBatchShard shard{BatchShard{}};  // the tests change batch_shard(); it is put back after
   torch::manual_seed(5);
   SyncBatchNorm2d sync(6);
   torch::nn::BatchNorm2d ref(6);
@@ -158,7 +177,7 @@ TEST(Distributed, SyncBatchNormMatchesBatchNormOnOneRank) {
 // with statistics summed over both halves; together they must equal one
 // batch norm over the whole batch, gradients included.
 TEST(Distributed, SyncBatchNormOverTwoHalvesEqualsTheWholeBatch) {
-  ShardGuard guard;
+  ScopedBatchShard shard{BatchShard{}};  // the tests change batch_shard(); it is put back after
   batch_shard().sync_bn = true;
   torch::manual_seed(8);
   auto x = torch::randn({8, 3, 2, 2}) * 2 - 1;

@@ -13,6 +13,7 @@
 #include "duel/io/report.h"
 #include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
+#include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -42,7 +43,7 @@ Action add_report(CLI::App& app) {
     std::error_code ec;
     require(fs::is_directory(a->run, ec), "run folder '" + a->run + "' does not exist or is not a folder",
             "pass the --out folder of a duel train run: duel report runs/<name>");
-    const fs::path config_path = fs::path(a->run) / "config.toml";
+    const fs::path config_path = RunFolder(a->run).config();
     require(fs::exists(config_path, ec), "'" + a->run + "' is not a run folder (it has no config.toml)",
             "pass the --out folder of a duel train run: duel report runs/<name>");
     apply_threads(a->threads);

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "duel/apps/train_report.h"
 #include "duel/core/error.h"
 #include "duel/models/model.h"
+#include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
 #include "render.h"
 
@@ -137,6 +139,7 @@ Action add_train(CLI::App& app) {
       for (auto& o : req.overrides) given.set_from_string(o);
       return launch_local_ranks(a->nproc, rank_command_line(), given.get_float("dist.timeout_s"));
     }
+    req.callbacks.push_back(make_report_callback());  // log.report
     req.dist = resolve_dist_options(a->dist, a->world_size, a->rank);
     const char* external = std::getenv("DUEL_DIST_EXTERNAL_STORE");
     req.dist_store_is_external = external && std::string(external) == "1";
@@ -165,7 +168,7 @@ Action add_train(CLI::App& app) {
     std::printf("final grid:   %s\n", s.final_grid.c_str());
     std::printf("checkpoint:   %s\n", s.checkpoint.c_str());
     std::printf("metrics:      %s/metrics.csv (and events.jsonl)\n", s.run_dir.c_str());
-    const std::string report = (std::filesystem::path(s.run_dir) / "report.html").string();
+    const std::string report = RunFolder(s.run_dir).report();
     if (std::filesystem::exists(report)) std::printf("report:       %s (open it in a browser)\n", report.c_str());
     if (s.interrupted) {
       std::printf("resume with:  duel train --resume %s\n", s.run_dir.c_str());

@@ -24,8 +24,22 @@ struct BatchShard {
   bool sync_bn = false;
 };
 
-// The process's shard; set by the trainer of a distributed run.
+// The process's shard; set by the trainer of a distributed run through a
+// ScopedBatchShard (outside one it is the single-process shard).
 BatchShard& batch_shard();
+
+// Sets the process's shard for its lifetime and puts the previous one back
+// when it ends, so nothing is left pointing into a finished run.
+class ScopedBatchShard {
+ public:
+  explicit ScopedBatchShard(BatchShard shard) : saved_(batch_shard()) { batch_shard() = std::move(shard); }
+  ~ScopedBatchShard() { batch_shard() = std::move(saved_); }
+  ScopedBatchShard(const ScopedBatchShard&) = delete;
+  ScopedBatchShard& operator=(const ScopedBatchShard&) = delete;
+
+ private:
+  BatchShard saved_;
+};
 
 // draw(m) returns m rows of random values ([m, ...]). Returns this rank's n
 // rows of a draw for the global batch (n x world rows).

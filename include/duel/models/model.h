@@ -71,6 +71,12 @@ struct DataShape {
   int64_t text_length = 0;
 };
 
+// The fixed inputs of the trainer's preview grid (GanModel::preview_inputs).
+struct PreviewInputs {
+  SampleRequest request;  // noise (+ labels, captions) drawn through sample(); kept in checkpoints
+  Batch batch;            // image-to-image models: images previewed through preview(batch) instead
+};
+
 class GanModel {
  public:
   virtual ~GanModel() = default;
@@ -130,6 +136,13 @@ class GanModel {
   // each [N, C, H, W] in [-1, 1] at one common size. Default: input | AtoB
   // output | target (inputs of another size are resized with nearest).
   virtual std::vector<torch::Tensor> preview(const Batch& fixed);
+  // The fixed inputs of the trainer's preview grid of `n` images, made once
+  // when a run starts from `data` (its images at the training `size`).
+  // Default: request.noise = make_noise(n). Conditional models add one class
+  // per grid row, text models a caption per image; image-to-image models
+  // fill `batch` with the first images of the data, which the trainer
+  // previews through preview(batch) rather than sample(request).
+  virtual PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const;
 
   // Loads what only training needs (srgan's feature network). The trainer
   // calls it before it creates the run folder, so a missing resource fails

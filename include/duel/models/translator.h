@@ -21,6 +21,8 @@ class Translator : public GanModel, public onnx::GeneratorExport {
   torch::Tensor sample(const SampleRequest& request) override;
   // A placeholder the trainer may store (one zero column per image).
   torch::Tensor make_noise(int64_t n, torch::Device device) const override;
+  // Previewed on the first min(n, 8) images of the data, centre-cropped to the training size.
+  PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const override;
   torch::Tensor translate(const torch::Tensor& input, const std::string& direction) override;
   // ONNX: input [N, C, H, W] -> image [N, C', H*scale, W*scale] in `direction`
   // (H, W dynamic, multiples of size_multiple()).

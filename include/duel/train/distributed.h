@@ -9,11 +9,20 @@
 #pragma once
 #include <torch/nn/module.h>
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace duel {
+
+class Checkpoint;
+class Config;
+class GanModel;
+class ScopedBatchShard;
+struct TrainState;
 
 struct DistOptions {
   int64_t world_size = 1;
@@ -56,6 +65,54 @@ class Collective {
   // Seconds spent in collectives so far (the communication share of a step).
   virtual double comm_seconds() const = 0;
   virtual void set_bucket_bytes(int64_t bytes) = 0;
+};
+
+// The trainer's side of a data-parallel run: joining the group, the batch
+// shard (a ScopedBatchShard reset when the run ends), rank 0's weights on
+// every rank, gradient averaging, the ranks' agreement on stopping and
+// divergence, the means of logged rows over the ranks, and the checks and
+// gathers before a checkpoint. A default-constructed DataParallel is a single
+// process: every call is the identity or does nothing.
+class DataParallel {
+ public:
+  DataParallel();
+  // Joins the group of options (options.enabled()), waiting at most timeout_s.
+  DataParallel(const DistOptions& options, bool store_is_external, double timeout_s);
+  ~DataParallel();
+  DataParallel(DataParallel&&) noexcept;
+  DataParallel& operator=(DataParallel&&) noexcept;
+
+  bool enabled() const { return collective_ != nullptr; }
+  int64_t rank() const;
+  int64_t world() const;
+  bool writer() const { return rank() == 0; }  // rank 0 alone writes the run folder
+  double comm_seconds() const;
+
+  // A checkpoint every rank loads: rank 0 reads it and sends its bytes, so
+  // the other ranks need no shared filesystem.
+  Checkpoint shared_checkpoint(const std::function<Checkpoint()>& read_on_rank0, torch::Device device);
+  // Once the model is built: sets the batch shard (dist.sync_bn), the gradient
+  // buckets (dist.bucket_mb) and copies rank 0's weights to every rank.
+  void setup(GanModel& model, const Config& cfg);
+  // StepContext::after_backward: averages the gradients of the named optimizer
+  // or net over the ranks (except `skip`, debug.dist_skip_average); empty for one process.
+  std::function<void(const std::string&)> gradient_averaging(GanModel& model, const std::string& skip);
+  // Whether any rank was asked to stop and whether every rank's step was
+  // finite: {stop, ok} the same on every rank.
+  std::pair<bool, bool> agree(bool stop, bool ok);
+  // Replaces interval sums by their means over the ranks.
+  void mean_over_ranks(std::vector<std::pair<std::string, torch::Tensor>>& sums);
+  // This rank's generator state in a checkpoint (every rank's is kept in distributed runs).
+  torch::Tensor rng_state_of(const TrainState& state) const;
+  // Before a checkpoint: every rank's generator state into state, rank 0's
+  // batch norm statistics (unless synchronised), and the check that the ranks
+  // hold the same weights (duel::Error naming the net otherwise).
+  void prepare_checkpoint(GanModel& model, TrainState& state, bool sync_bn);
+
+ private:
+  std::unique_ptr<Collective> collective_;
+  std::unique_ptr<ScopedBatchShard> shard_;  // destroyed first: nothing keeps pointing at collective_
+  std::map<std::string, std::vector<torch::Tensor>> grad_groups_;
 };
 
 // Starts `nproc` copies of this program (argv with --nproc removed) as ranks

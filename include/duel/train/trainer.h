@@ -1,14 +1,9 @@
 // The generic trainer: owns the cadence of a run (data, steps, logging,
-// sample grids, checkpoints, monitoring) for any registered model, and the
-// run directory:
-//
-//   <run>/config.toml          fully resolved config
-//   <run>/metrics.csv          one row per logged step (means over the interval)
-//   <run>/events.jsonl         the same rows plus warnings and run events
-//   <run>/samples/step-NNNNNN.png, final.png
-//   <run>/checkpoints/step-NNNNNN.duel, latest.duel
-//
-// The trainer never prints: it reports through TrainerEvents.
+// sample grids, checkpoints) for any registered model. The run folder's
+// layout is RunFolder's (run_folder.h); what happens around the loop on a
+// cadence (TensorBoard, evaluation, monitoring, the collapse probe, and from
+// above the train layer the report) plugs in through TrainCallback
+// (callback.h). The trainer never prints: it reports through TrainerEvents.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -17,6 +12,7 @@
 #include <vector>
 
 #include "duel/core/config.h"
+#include "duel/train/callback.h"
 #include "duel/train/distributed.h"
 
 namespace duel {
@@ -43,6 +39,9 @@ struct TrainRequest {
   // rendezvous; a single process when dist.world_size is 1.
   DistOptions dist;
   bool dist_store_is_external = false;  // the --nproc launcher hosts the store
+  // Callbacks beyond the standard ones (callback.h), told after them in this
+  // order: what lives above the train layer, such as the run report (apps/train_report.h).
+  TrainCallbacks callbacks;
 };
 
 struct TrainSummary {
