@@ -116,6 +116,7 @@ TEST(EvalPipeline, KnownFidForGeneratedAndFloor) {
   torch::manual_seed(0);
   TrainState st;
   st.shape = DataShape{1, 28, 0};
+  st.fixed_noise = torch::randn({4, 8});
   st.rng_state = get_rng_state();
   auto model = create_model(cfg, st.shape);
   {
