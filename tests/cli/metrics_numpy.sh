@@ -11,7 +11,12 @@
 #     its own subsets and the two means must agree within their subset noise.
 # Real Fashion-MNIST, the committed feature network, and a dcgan trained for
 # 2 steps (n = 300 per set: more than the 128 feature dimensions, so the
-# covariances are full rank). Both the generated figures and the floor's.
+# covariances are full rank). Both the generated figures and the floor's
+# (the 2-step generator's samples are all alike: its precision/recall/density/
+# coverage are 0 and its IS ~1, so those are checked non-trivially on the
+# floor, real train vs real test, and IS on the reference images).
+# Measured: FID 123.309155484 (numpy 123.309155485), floor FID 3.04828187 (rel.
+# diff 3e-8); floor P/R/D/C 0.91/0.91/0.9789/0.8767 equal; KID whole-set diff 2e-9.
 source "$(dirname "$0")/lib.sh"
 /usr/bin/python3 -c "import numpy" 2>/dev/null || skip "python3-numpy missing"
 DATA=/usr/share/datasets/fashion-mnist
