@@ -222,8 +222,11 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   rep.model = ck.model_name();
   rep.checkpoint = req.checkpoint;
   rep.dataset = cfg.get_string("data.dataset");
-  const std::string feature_path = req.features.empty() ? find_feature_net(rep.dataset) : req.features;
-  auto net = load_feature_extractor(feature_path);
+  const std::string feature_path =
+      req.extractor ? req.extractor->identity().path
+                    : (req.features.empty() ? find_feature_net(rep.dataset) : req.features);
+  std::unique_ptr<FeatureExtractor> owned_net = req.extractor ? nullptr : load_feature_extractor(feature_path);
+  FeatureExtractor* net = req.extractor ? req.extractor : owned_net.get();
   rep.features = net->identity();
   if (!rep.features.dataset.empty() && rep.features.dataset != rep.dataset)
     rep.warnings.push_back("the feature network was trained on " + rep.features.dataset + ", the model on " +

@@ -20,9 +20,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
@@ -226,8 +228,32 @@ std::string Checkpoint::encode(GanModel& model, const Config& cfg, const TrainSt
   return file;
 }
 
+namespace {
+const bool checkpoint_debug_keys_registered = [] {
+  register_key({"debug.checkpoint_write_sleep_ms", ConfigType::Int, int64_t(0),
+                "testing aid: every checkpoint write stops this long with half of its temporary file written, "
+                "before the rename (0: never); lets a test kill -9 inside the write",
+                0, 3.6e6, {}});
+  return true;
+}();
+}  // namespace
+
 void Checkpoint::write(const std::string& path, GanModel& model, const Config& cfg, const TrainState& st) {
-  write_file_atomic(path, encode(model, cfg, st));
+  const std::string bytes = encode(model, cfg, st);
+  if (const int64_t pause_ms = cfg.get_int("debug.checkpoint_write_sleep_ms"); pause_ms > 0) {
+    // Testing aid (tests/cli/kill9_loop.sh): half of the file under the temporary name
+    // write_file_atomic uses, then a pause; write_file_atomic then truncates and rewrites it.
+    namespace fs = std::filesystem;
+    const fs::path p(path);
+    const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+    const std::string tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f.write(bytes.data(), std::streamsize(bytes.size() / 2));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+  write_file_atomic(path, bytes);
 }
 
 Checkpoint Checkpoint::read(const std::string& path, torch::Device device) {

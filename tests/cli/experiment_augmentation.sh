@@ -19,6 +19,18 @@ for s in r["summary"]:
     assert abs(s["real_mean"] - sum(mine) / len(mine)) < 1e-12, s
     assert s["runs"] == 2
 PY
+# A known value instead of a range: the experiment is seeded, so a second run of the per-class-2
+# cases in another folder gives exactly the first run's accuracies, real-only and augmented.
+"$DUEL" experiment augmentation --work "$WORK/exp-again" --per-class 2 "${args[@]}" >/dev/null 2>&1 || fail "second run"
+python3 - "$json" "$WORK/exp-again/results.json" <<'PY' || fail "a rerun of the experiment gives other accuracies"
+import json, sys
+a, b = (json.load(open(p))["runs"] for p in sys.argv[1:])
+key = lambda x: (x["per_class"], x["seed"], x["accuracy_real"], x["accuracy_augmented"])
+first = [key(x) for x in a if x["per_class"] == 2]
+again = [key(x) for x in b]
+print("per-class 2 runs:", first)
+assert first == again, (first, again)
+PY
 # The cgan saw only the subset: its data line names 2 images per class.
 grep -q "subset" "$WORK/exp/n2-seed1/cgan/events.jsonl" || fail "the cgan did not train on the subset"
 expect_exit 2 "fewer than the 100000 per class" -- "$DUEL" experiment augmentation --work "$WORK/exp2" \

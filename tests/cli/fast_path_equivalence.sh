@@ -1,6 +1,11 @@
 # The speed-ups (transposed convolutions on oneDNN, channels-last) leave the
 # training statistics as they were: 50 steps of the real dcgan28 nets with and
-# without them give the same mean losses and D outputs within 5%.
+# without them give the same mean losses and D outputs within TOL (1%).
+# Why 1%: measured largest differences 0.22% (fast, channels-last) and 0.32%
+# (fast, NCHW; d_fake 0.079006 vs 0.079260), the runs being deterministic for a
+# given build; 1% leaves 3x margin for other BLAS/oneDNN builds while a real
+# change of the training (e.g. a wrong gradient on one route) moves these means
+# by far more. The largest difference is printed each run.
 source "$(dirname "$0")/lib.sh"
 common=(--config "$SOURCE_DIR/configs/dcgan28.toml" --set data.dataset=mnist --set "data.path=$FIXTURES/idx"
         --set train.batch_size=32 --set train.steps=50 --set train.log_every=1 --set train.sample_every=0
@@ -8,15 +13,18 @@ common=(--config "$SOURCE_DIR/configs/dcgan28.toml" --set data.dataset=mnist --s
 "$DUEL" train --out "$WORK/slow" "${common[@]}" --set perf.fast_convt=false --set perf.channels_last=false >/dev/null 2>&1 || fail "unoptimised run"
 "$DUEL" train --out "$WORK/fast" "${common[@]}" --set perf.fast_convt=true --set perf.channels_last=true >/dev/null 2>&1 || fail "optimised run"
 "$DUEL" train --out "$WORK/fast2" "${common[@]}" --set perf.fast_convt=true --set perf.channels_last=false >/dev/null 2>&1 || fail "optimised run (NCHW)"
+TOL=${TOL:-0.01}
 means() { awk -F, 'NR>1 { for (i=3;i<=6;i++) s[i]+=$i; n++ } END { for (i=3;i<=6;i++) printf "%.6f ", s[i]/n }' "$1/metrics.csv"; }
 for run in fast fast2; do
   read -r a1 a2 a3 a4 <<<"$(means "$WORK/slow")"
   read -r b1 b2 b3 b4 <<<"$(means "$WORK/$run")"
   echo "unoptimised: loss_d $a1 loss_g $a2 d_real $a3 d_fake $a4"
   echo "$run:        loss_d $b1 loss_g $b2 d_real $b3 d_fake $b4"
-  awk -v a="$a1 $a2 $a3 $a4" -v b="$b1 $b2 $b3 $b4" 'BEGIN { split(a, x, " "); split(b, y, " ");
-      for (i=1;i<=4;i++) { d = (x[i]-y[i]) / x[i]; if (d < 0) d = -d; if (d > 0.05) exit 1 } }' \
-    || fail "$run: mean statistics differ by more than 5%"
+  awk -v a="$a1 $a2 $a3 $a4" -v b="$b1 $b2 $b3 $b4" -v tol="$TOL" -v run="$run" 'BEGIN { split(a, x, " "); split(b, y, " ");
+      m = 0; for (i=1;i<=4;i++) { d = (x[i]-y[i]) / x[i]; if (d < 0) d = -d; if (d > m) m = d }
+      printf "%s: largest relative difference of the means %.4f%% (limit %.2f%%)\n", run, 100 * m, 100 * tol
+      if (m > tol) exit 1 }' \
+    || fail "$run: mean statistics differ by more than $TOL (relative)"
   # The curves are not bit-identical (other summation order), so they must differ somewhere:
   cmp -s <(cut -d, -f3 "$WORK/slow/metrics.csv") <(cut -d, -f3 "$WORK/$run/metrics.csv") && fail "$run: fast path not taken"
 done

@@ -1,5 +1,10 @@
 # kill -9 at random moments, again and again (KILLS times, default 20): a
-# checkpoint every step means many kills land inside a checkpoint write.
+# checkpoint every step means many kills land inside a checkpoint write, and
+# every 5th kill (kills 2, 7, 12, ...) is forced into one: that resume runs
+# with debug.checkpoint_write_sleep_ms, which parks each checkpoint write with
+# half of its temporary file written, and the kill comes once that file is seen
+# (an event, not a timer). The run must then resume from the checkpoint before,
+# and at least one kill must have landed inside a write.
 # After every kill the run folder holds a loadable checkpoint, the rows of
 # metrics.csv and events.jsonl up to that checkpoint are intact, and
 # `duel train --resume` carries on; at the end the run finishes cleanly.
@@ -51,9 +56,9 @@ print(newest, len(temps))
 PY
 }
 
-start_run() {  # $1: log file; the first call starts the run, later ones resume it
+start_run() {  # $1: log file, $2: debug.checkpoint_write_sleep_ms; the first call starts the run, later ones resume it
   if [ -e "$R/checkpoints" ]; then
-    "$DUEL" train --resume "$R" --threads 1 >"$1" 2>&1 &
+    "$DUEL" train --resume "$R" --threads 1 --set "debug.checkpoint_write_sleep_ms=${2:-0}" >"$1" 2>&1 &
   else
     "$DUEL" train --out "$R" "${TINY[@]}" "${common[@]}" >"$1" 2>&1 &
   fi
@@ -63,11 +68,22 @@ start_run() {  # $1: log file; the first call starts the run, later ones resume 
 # Until the first checkpoint exists, nothing is promised: start and wait for it.
 start_run "$WORK/log-0"
 for _ in $(seq 600); do [ -e "$R/checkpoints/latest.duel" ] && break; sleep 0.05; done
-mid_write=0 in_startup=0 last=0
+mid_write=0 in_startup=0 forced=0 last=0 after_forced=0
 for i in $(seq "$KILLS"); do
-  if [ "$i" -gt 1 ]; then
+  if [ "$i" -gt 1 ] && [ $((i % 5)) = 2 ]; then  # forced into a checkpoint write
+    start_run "$WORK/log-$i" 60000
+    for _ in $(seq 3000); do  # up to ~60 s: start-up plus one step, then the parked write
+      kill -0 "$pid" 2>/dev/null || break
+      [ -n "$(find "$R/checkpoints" -name '.step-*.tmp.*' -size +0 2>/dev/null)" ] && break
+      sleep 0.02
+    done
+    [ -n "$(find "$R/checkpoints" -name '.step-*.tmp.*' -size +0 2>/dev/null)" ] ||
+      fail "kill $i: no partly written checkpoint appeared under debug.checkpoint_write_sleep_ms"
+    before=$last
+  elif [ "$i" -gt 1 ]; then
     start_run "$WORK/log-$i"
     kind=$((RANDOM % 4))
+    [ "$after_forced" = 1 ] && kind=2  # wait for training to resume, so the log shows where it resumed
     if [ "$kind" = 0 ]; then  # anywhere in start-up (reading and checking the checkpoint, rewriting the logs)
       sleep "0.$((RANDOM % 10))"
       grep -q '"event":"resume"' <(tail -c 2000 "$R/events.jsonl") || in_startup=$((in_startup + 1))
@@ -92,11 +108,23 @@ for i in $(seq "$KILLS"); do
   if ! out=$(check_run); then fail "kill $i: the run folder is not consistent"; break; fi
   read -r last temps <<<"$out"
   [ "$temps" -gt 0 ] && mid_write=$((mid_write + 1))
+  if [ "$after_forced" = 1 ]; then
+    grep -q "resuming from .* at step $before\$" "$WORK/log-$i" ||
+      fail "kill $i: after the kill inside the write of step $((before + 1)), the run did not resume from step $before: $(grep resuming "$WORK/log-$i")"
+    after_forced=0
+  fi
+  if [ "$i" -gt 1 ] && [ $((i % 5)) = 2 ]; then
+    forced=$((forced + 1)) after_forced=1
+    [ "$temps" -gt 0 ] || fail "kill $i: the forced kill left no temporary file (not inside a write)"
+    [ "$last" = "$before" ] || fail "kill $i: newest good checkpoint is step $last, want the one before the write ($before)"
+  fi
 done
+[ "$KILLS" -lt 2 ] || [ "$mid_write" -ge 1 ] || fail "no kill landed inside a checkpoint write (mid-checkpoint-write: $mid_write)"
+[ "$KILLS" -lt 2 ] || [ "$forced" -ge 1 ] || fail "no forced kill inside a checkpoint write ran"
 # A last resume runs to the end.
-"$DUEL" train --resume "$R" --threads 1 --set train.steps=$((last + 4)) >"$WORK/log-end" 2>&1 || fail "final resume: $(tail -3 "$WORK/log-end")"
+"$DUEL" train --resume "$R" --threads 1 --set debug.checkpoint_write_sleep_ms=0 --set train.steps=$((last + 4)) >"$WORK/log-end" 2>&1 || fail "final resume: $(tail -3 "$WORK/log-end")"
 "$DUEL" info "$R/checkpoints/latest.duel" | grep -q "^step: *$((last + 4)) " || fail "the final checkpoint is not at step $((last + 4))"
 ls -a "$R/checkpoints" | grep -q '^\.[^.]' && fail "temporary files left after a clean finish: $(ls -a "$R/checkpoints")"
 check_run final >/dev/null || fail "the finished run folder is not consistent"
-[ "$FAILS" = 0 ] && echo "kill -9 survived: $KILLS of $KILLS kills (mid-checkpoint-write: $mid_write, during start-up: $in_startup), final step $((last + 4))"
+[ "$FAILS" = 0 ] && echo "kill -9 survived: $KILLS of $KILLS kills (mid-checkpoint-write: $mid_write, $forced of them forced, during start-up: $in_startup), final step $((last + 4))"
 finish

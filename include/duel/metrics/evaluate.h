@@ -85,6 +85,9 @@ struct EvalRequest {
   std::string save_features_dir;  // empty: none
   std::string out_json;           // empty: <run>/eval/step-NNNNNN.json
   EvalOptions options;
+  // Tests: a feature network to use instead of loading `features` (not owned;
+  // tests/unit/test_eval_pipeline.cpp feeds the pipeline a known feature map).
+  FeatureExtractor* extractor = nullptr;
 };
 
 struct EvalReport {
