@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
@@ -82,21 +83,10 @@ ImageSet cgan_images(const ImageSet& subset, const AugmentationOptions& o, int64
   ev.warning = [&](const std::string& s) { say("  cgan warning: " + s); };
   TrainSummary sum = train(req, ev);
   Checkpoint ck = Checkpoint::read(sum.checkpoint);
-  Config run_cfg = Config::from_string(ck.config_toml(), ck.path());
-  auto model = create_model(run_cfg, ck.state().shape);
-  ck.restore(*model, /*optimizers=*/false);
+  auto model = model_from_checkpoint(ck, checkpoint_config(ck));
   torch::manual_seed(uint64_t(seed));
-  std::vector<torch::Tensor> images, labels;
-  for (int64_t c = 0; c < subset.num_classes; ++c) {
-    auto y = torch::full({o.synthetic_per_class}, c, torch::kInt64);
-    images.push_back(quantise(model->sample({model->make_noise(o.synthetic_per_class, torch::kCPU), y})));
-    labels.push_back(y);
-  }
-  ImageSet s;
-  s.images = torch::cat(images);
-  s.labels = torch::cat(labels);
-  s.num_classes = subset.num_classes;
-  return s;
+  // One forward pass per class (batch = per_class), as the experiment always drew.
+  return draw_labelled_set(*model, subset.num_classes, o.synthetic_per_class, o.synthetic_per_class);
 }
 
 std::pair<double, double> mean_std(const std::vector<double>& v) {
@@ -108,6 +98,25 @@ std::pair<double, double> mean_std(const std::vector<double>& v) {
 }
 
 }  // namespace
+
+ImageSet draw_labelled_set(GanModel& model, int64_t classes, int64_t per_class, int64_t batch) {
+  require(model.needs_labels() && classes > 0,
+          "model '" + model.name() + "' is not conditional: its images have no labels to write",
+          "train a conditional model (model.name = cgan) and augment with its checkpoint");
+  std::vector<torch::Tensor> images, labels;
+  for (int64_t c = 0; c < classes; ++c)
+    for (int64_t i = 0; i < per_class; i += batch) {
+      const int64_t n = std::min(batch, per_class - i);
+      auto y = torch::full({n}, c, torch::kInt64);
+      images.push_back(quantise(model.sample({model.make_noise(n, torch::kCPU), y})));  // uint8 [n, C, H, W]
+      labels.push_back(y);
+    }
+  ImageSet set;
+  set.images = torch::cat(images);
+  set.labels = torch::cat(labels);
+  set.num_classes = classes;
+  return set;
+}
 
 AugmentationResult run_augmentation_experiment(const AugmentationOptions& o,
                                                const std::function<void(const std::string&)>& info) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 
+#include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
@@ -69,10 +70,9 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
   auto say = [&](const std::string& s) { if (info) info(s); };
   require(o.n >= 2 && o.n_attribute >= 1, "the text2img experiment needs --n >= 2 and --n-attribute >= 1");
   Checkpoint ck = Checkpoint::read(o.checkpoint);
-  Config cfg = Config::from_string(ck.config_toml(), ck.path());
+  Config cfg;
+  auto model = load_model(ck, cfg);
   const auto& shape = ck.state().shape;
-  auto model = create_model(cfg, shape);
-  ck.restore(*model, /*optimizers=*/false);
   require(model->needs_captions(), "checkpoint '" + o.checkpoint + "' holds model '" + ck.model_name() +
                                        "', which does not draw from text",
           "pass a text2img checkpoint");

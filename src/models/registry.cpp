@@ -41,6 +41,11 @@ torch::Tensor GanModel::anomaly_score(const torch::Tensor&) {
               "train an aae (adversarial autoencoder) and score with its checkpoint");
 }
 
+torch::Tensor GanModel::reconstruct(const torch::Tensor&) {
+  throw Error("model '" + name() + "' has no encoder to reconstruct images with",
+              "reconstruct with an aae (adversarial autoencoder) checkpoint");
+}
+
 torch::Tensor GanModel::translate(const torch::Tensor&, const std::string&) {
   throw Error("model '" + name() + "' does not translate images",
               "translate and upscale with a pix2pix, cyclegan or srgan checkpoint");

@@ -12,6 +12,7 @@
 #include "duel/core/error.h"
 #include "duel/data/class_filter.h"
 #include "duel/data/dataset.h"
+#include "duel/metrics/auroc.h"
 #include "duel/models/aae.h"
 #include "duel/train/checkpoint.h"
 

@@ -226,7 +226,7 @@ TEST(Onnx, EveryRegisteredModelExportsOrSaysWhyNot) {
     }
     ASSERT_TRUE(model) << name << ": no test shape fits it; add one here";
     auto* e = dynamic_cast<onnx::GeneratorExport*>(model.get());
-    if (!e) continue;  // duel export refuses it by name (cmd_export.cpp)
+    if (!e) continue;  // duel export refuses it by name (src/apps/export.cpp)
     onnx::Graph g(name);
     try {
       e->export_generator(g, model->translates() ? model->directions().front() : "");

@@ -9,13 +9,12 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "duel/apps/augmentation.h"
+#include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/export.h"
-#include "duel/metrics/evaluate.h"
-#include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace duel::cli {
 namespace {
@@ -54,24 +53,10 @@ Action add_augment(CLI::App& app) {
     apply_threads(a->threads);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
-    auto model = load_generator(ck, cfg);
+    auto model = load_model(ck, cfg);
     const int64_t classes = ck.state().shape.num_classes;
-    require(model->needs_labels() && classes > 0,
-            "model '" + model->name() + "' is not conditional: its images have no labels to write",
-            "train a conditional model (model.name = cgan) and augment with its checkpoint");
     torch::manual_seed(uint64_t(a->seed));
-    std::vector<torch::Tensor> images, labels;
-    for (int64_t c = 0; c < classes; ++c)
-      for (int64_t i = 0; i < a->per_class; i += a->batch) {
-        const int64_t n = std::min(a->batch, a->per_class - i);
-        auto y = torch::full({n}, c, torch::kInt64);
-        images.push_back(quantise(model->sample({model->make_noise(n, torch::kCPU), y})));  // uint8 [n, C, H, W]
-        labels.push_back(y);
-      }
-    ImageSet set;
-    set.images = torch::cat(images);
-    set.labels = torch::cat(labels);
-    set.num_classes = classes;
+    ImageSet set = draw_labelled_set(*model, classes, a->per_class, a->batch);
     set.class_names = class_names_of(cfg);
     write_labelled_set(set, a->out, a->format, a->force);
     std::printf("wrote %lld images (%lld per class, %lld classes, %s) to %s\n", (long long)set.size(),

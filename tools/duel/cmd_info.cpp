@@ -1,8 +1,9 @@
 // `duel info`: what a checkpoint holds.
-#include <cmath>
 #include <cstdio>
 
 #include "commands.h"
+#include "duel/apps/checkpoint_compare.h"
+#include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/model.h"
@@ -24,7 +25,7 @@ Action add_info(CLI::App& app) {
     apply_threads(1);
     Checkpoint ck = Checkpoint::read(*path);
     Config cfg;
-    auto model = load_generator(ck, cfg);
+    auto model = load_model(ck, cfg);
     const auto& st = ck.state();
     std::printf("checkpoint:  %s\n", path->c_str());
     std::printf("format:      duel checkpoint v%u (checksum ok)\n", ck.format());
@@ -68,34 +69,10 @@ Action add_info(CLI::App& app) {
     if (!compare->empty()) {
       Checkpoint other = Checkpoint::read(*compare);
       Config other_cfg;
-      auto other_model = load_generator(other, other_cfg);
-      require(other.model_name() == ck.model_name(),
-              "'" + *compare + "' holds a " + other.model_name() + " model, not " + ck.model_name(),
-              "compare two checkpoints of the same model");
-      auto theirs = other_model->nets();
-      for (auto& [name, net] : model->nets()) {
-        std::shared_ptr<torch::nn::Module> o;
-        for (auto& [n2, net2] : theirs)
-          if (n2 == name) o = net2;
-        require(o != nullptr, "'" + *compare + "' has no net " + name, "compare checkpoints of the same configuration");
-        auto a = net->named_parameters(), b = o->named_parameters();
-        double max_diff = 0, max_abs = 0, diff_sq = 0, norm_sq = 0;
-        for (auto& p : a) {
-          const auto* q = b.find(p.key());
-          require(q != nullptr && q->sizes() == p.value().sizes(),
-                  "net " + name + " of '" + *compare + "' differs in parameter " + p.key(),
-                  "compare checkpoints of the same configuration");
-          max_diff = std::max(max_diff, (p.value() - *q).abs().max().item<double>());
-          max_abs = std::max(max_abs, p.value().abs().max().item<double>());
-          diff_sq += (p.value().to(torch::kFloat64) - q->to(torch::kFloat64)).square().sum().item<double>();
-          norm_sq += p.value().to(torch::kFloat64).square().sum().item<double>();
-        }
-        // The relative difference of the whole weight vector: robust to the
-        // few weights whose gradient is rounding noise (a conv bias before a
-        // norm layer), which Adam turns into full-size steps of either sign.
+      auto other_model = load_model(other, other_cfg);
+      for (const auto& d : compare_checkpoint_weights(*model, ck.model_name(), *other_model, other.model_name(), *compare))
         std::printf("compare %-8s relative difference %.3g, max |difference| %.3g (largest |weight| %.3g)\n",
-                    name.c_str(), norm_sq > 0 ? std::sqrt(diff_sq / norm_sq) : std::sqrt(diff_sq), max_diff, max_abs);
-      }
+                    d.net.c_str(), d.relative, d.max_abs_difference, d.max_abs_weight);
     }
     if (*show_config) std::printf("\n%s", cfg.to_toml().c_str());
     return 0;

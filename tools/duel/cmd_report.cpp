@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/io/report.h"
@@ -59,7 +60,7 @@ Action add_report(CLI::App& app) {
       try {
         Checkpoint ck = Checkpoint::read(find_resume_checkpoint(a->run));
         Config cfg;
-        model = load_generator(ck, cfg);
+        model = load_model(ck, cfg);
         opt.generator.model = model.get();
         opt.generator.shape = ck.state().shape;
         opt.generator.step = ck.state().step;

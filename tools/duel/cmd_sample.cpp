@@ -22,73 +22,28 @@
 //                    [0, --crossover) from row i and the rest from column j.
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <iomanip>
-#include <sstream>
 
 #include "commands.h"
+#include "duel/apps/model_loading.h"
+#include "duel/apps/sampling.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
-#include "duel/data/text.h"
 #include "duel/io/gif.h"
 #include "duel/io/image.h"
-#include "duel/models/interpolation.h"
-#include "duel/models/model.h"
 #include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 
 namespace duel::cli {
 namespace {
+
 struct SampleArgs {
   std::string checkpoint, out, each, gif, traverse, prompt, prompt_to, truncation, mix;
   int64_t n = 64, nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10, crossover = -1;
   bool interpolate = false, live = false;
   int threads = 0;
 };
-}  // namespace
-
-std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg) {
-  cfg = Config::from_string(ck.config_toml(), ck.path());
-  auto model = create_model(cfg, ck.state().shape);
-  ck.restore(*model, /*optimizers=*/false);
-  return model;
-}
-
-namespace {
-
-// "0.7" or "1,0.7,0.5,0" -> the values; each must be in [0, 1].
-std::vector<double> parse_truncation(const std::string& text) {
-  std::vector<double> out;
-  if (text.empty()) return out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    require(!item.empty() && end && *end == '\0' && v >= 0.0 && v <= 1.0,
-            "--truncation: '" + item + "' is not a number in [0, 1]",
-            "give psi as 0.7, or a comma list such as 1,0.7,0.5,0");
-    out.push_back(v);
-  }
-  require(!out.empty(), "--truncation is empty", "give psi as 0.7, or a comma list such as 1,0.7,0.5,0");
-  return out;
-}
-
-// "A,B" -> two non-negative seeds.
-void parse_seed_pair(const std::string& text, int64_t& a, int64_t& b) {
-  const auto comma = text.find(',');
-  auto parse = [&](const std::string& s, int64_t& v) {
-    char* end = nullptr;
-    const long long x = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || !end || *end != '\0' || x < 0) return false;
-    v = x;
-    return true;
-  };
-  require(comma != std::string::npos && parse(text.substr(0, comma), a) && parse(text.substr(comma + 1), b),
-          "--mix '" + text + "' is not two seeds A,B", "for example --mix 1,2 (rows from seed 1, columns from seed 2)");
-}
 
 Action add_sample(CLI::App& app) {
   auto a = std::make_shared<SampleArgs>();
@@ -130,7 +85,9 @@ Action add_sample(CLI::App& app) {
       require(!a->out.empty(), "--prompt-to needs --out grid.png", "for example --out walk.png");
       require(a->each.empty(), "--each cannot be combined with --prompt-to", "drop --each");
     }
-    const auto psis = parse_truncation(a->truncation);
+    SampleOptions o;
+    o.truncation = parse_truncation(a->truncation);
+    const auto& psis = o.truncation;
     const bool sweep = psis.size() > 1, mixing = !a->mix.empty();
     const bool special = a->interpolate || !a->traverse.empty() || sweep || mixing;
     require(int(a->interpolate) + int(!a->traverse.empty()) + int(sweep) + int(mixing) + int(text_walk) <= 1,
@@ -153,171 +110,47 @@ Action add_sample(CLI::App& app) {
     apply_threads(a->threads);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
-    auto model = load_generator(ck, cfg);
+    auto model = load_model(ck, cfg);
     torch::manual_seed(uint64_t(a->seed));
-    const auto& shape = ck.state().shape;
-    const bool conditional = model->needs_labels() && shape.num_classes > 0;
-    if (a->cls >= 0) {
-      require(conditional, "--class " + std::to_string(a->cls) + ": model '" + ck.model_name() + "' is not conditional",
-              "drop --class, or sample from a cgan checkpoint");
-      require(a->cls < shape.num_classes,
-              "--class " + std::to_string(a->cls) + " is out of range: the checkpoint has " +
-                  std::to_string(shape.num_classes) + " classes",
-              "use --class 0 to " + std::to_string(shape.num_classes - 1));
-    }
-    // Style-based models: truncation and style mixing.
-    const int64_t style_layers = model->style_layers();
-    require(style_layers > 0 || (a->truncation.empty() && !mixing),
-            "--truncation and --mix need a style-based generator, and model '" + ck.model_name() + "' has none",
-            "drop them, or sample from a stylegan checkpoint");
-    const double psi = psis.empty() ? 1.0 : psis.front();
-    int64_t seed_a = 0, seed_b = 0, crossover = a->crossover;
-    if (mixing) {
-      parse_seed_pair(a->mix, seed_a, seed_b);
-      if (crossover < 0) crossover = style_layers / 2;
-      require(crossover <= style_layers,
-              "--crossover " + std::to_string(crossover) + " is out of range: the generator has " +
-                  std::to_string(style_layers) + " style layers",
-              "use --crossover 0 (all styles from the columns) to " + std::to_string(style_layers) +
-                  " (all from the rows)");
-    }
-    // Text-to-image models: the prompt's token ids, repeated per image.
-    const bool texted = model->needs_captions();
-    if (!a->prompt.empty())
-      require(texted, "--prompt: model '" + ck.model_name() + "' does not draw from text",
-              "drop --prompt, or sample from a text2img checkpoint");
-    require(!texted || !a->prompt.empty(), "model '" + ck.model_name() + "' draws images from text: --prompt is required",
-            "for example --prompt \"a dark long pullover\"");
-    torch::Tensor prompt_ids, prompt_to_ids;  // [1, L]
-    if (texted) {
-      const auto vocab = Vocabulary::from_words(shape.vocabulary);
-      prompt_ids = torch::tensor(vocab.encode(a->prompt, shape.text_length), torch::kInt64).unsqueeze(0);
-      if (text_walk)
-        prompt_to_ids = torch::tensor(vocab.encode(a->prompt_to, shape.text_length), torch::kInt64).unsqueeze(0);
-    }
-    auto text_for = [&](int64_t m) { return texted ? prompt_ids.expand({m, -1}).contiguous() : torch::Tensor(); };
-    // Label of image i of a grid `per_row` wide: --class, else one class per row.
-    auto label_for = [&](int64_t i, int64_t per_row) { return a->cls >= 0 ? a->cls : (i / per_row) % shape.num_classes; };
-    auto labels_for = [&](int64_t first, int64_t m, int64_t per_row) {
-      torch::Tensor l;
-      if (!conditional) return l;
-      l = torch::empty({m}, torch::kInt64);
-      for (int64_t j = 0; j < m; ++j) l[j] = label_for(first + j, per_row);
-      return l;
-    };
+    o.cls = a->cls, o.mix = a->mix, o.crossover = a->crossover, o.prompt = a->prompt, o.prompt_to = a->prompt_to;
+    o.live = a->live;
+    const Sampler s = make_sampler(*model, ck.state().shape, ck.model_name(), o);
+    const char* name = ck.model_name().c_str();
+    const auto step = (long long)ck.state().step, rows = (long long)a->rows, steps = (long long)a->steps;
 
     if (!a->traverse.empty()) {
-      auto images = model->traverse(a->traverse, a->rows, a->steps, torch::kCPU);  // [rows*steps', C, H, W]
-      const int64_t cols = images.size(0) / a->rows;
-      write_png(a->out, make_grid(images, cols));
-      std::printf("wrote the traversal of %s (%lld rows x %lld steps) from %s (step %lld) to %s\n",
-                  a->traverse.c_str(), (long long)a->rows, (long long)cols, ck.model_name().c_str(),
-                  (long long)ck.state().step, a->out.c_str());
-      return 0;
-    }
-
-    if (sweep) {
-      // Row r: latent r, fixed; column k: truncation psi_k.
-      const int64_t cols = int64_t(psis.size());
-      auto z = model->make_noise(a->rows, torch::kCPU);  // [rows, L]
-      std::vector<torch::Tensor> images;
-      for (int64_t k = 0; k < cols; ++k) {
-        SampleRequest req{z, {}};
-        req.truncation = psis[size_t(k)];
-        images.push_back(model->sample(req));  // [rows, C, H, W]
-      }
-      write_png(a->out, make_grid(torch::stack(images, 1).flatten(0, 1), cols));
-      std::printf("wrote a truncation sweep (%lld rows x %lld psi: %s) from %s (step %lld) to %s\n", (long long)a->rows,
-                  (long long)cols, a->truncation.c_str(), ck.model_name().c_str(), (long long)ck.state().step,
-                  a->out.c_str());
-      return 0;
-    }
-
-    if (mixing) {
-      // Top row: the column sources (seed B); left column: the row sources (seed A);
-      // cell (i, j): styles [0, crossover) of row source i, the rest of column source j.
-      torch::manual_seed(uint64_t(seed_a));
-      auto za = model->make_noise(a->rows, torch::kCPU);
-      torch::manual_seed(uint64_t(seed_b));
-      auto zb = model->make_noise(a->steps, torch::kCPU);
-      auto draw = [&](const torch::Tensor& z) {
-        SampleRequest req{z, {}};
-        req.truncation = psi;
-        return model->sample(req);
-      };
-      auto row_src = draw(za), col_src = draw(zb);  // [rows, C, H, W], [steps, C, H, W]
-      SampleRequest req{za.repeat_interleave(a->steps, 0), {}};
-      req.mix = zb.repeat({a->rows, 1});
-      req.crossover = crossover;
-      req.truncation = psi;
-      auto cells = model->sample(req).view({a->rows, a->steps, col_src.size(1), col_src.size(2), col_src.size(3)});
-      auto blank = -torch::ones_like(col_src[0]).unsqueeze(0);  // black corner
-      std::vector<torch::Tensor> grid{blank, col_src};
-      for (int64_t i = 0; i < a->rows; ++i) {
-        grid.push_back(row_src[i].unsqueeze(0));
-        grid.push_back(cells[i]);
-      }
-      write_png(a->out, make_grid(torch::cat(grid), a->steps + 1));
+      int64_t cols = 0;
+      write_png(a->out, traversal_grid(s, a->traverse, a->rows, a->steps, cols));
+      std::printf("wrote the traversal of %s (%lld rows x %lld steps) from %s (step %lld) to %s\n", a->traverse.c_str(),
+                  rows, (long long)cols, name, step, a->out.c_str());
+    } else if (sweep) {
+      write_png(a->out, truncation_sweep_grid(s, psis, a->rows));
+      std::printf("wrote a truncation sweep (%lld rows x %lld psi: %s) from %s (step %lld) to %s\n", rows,
+                  (long long)psis.size(), a->truncation.c_str(), name, step, a->out.c_str());
+    } else if (mixing) {
+      write_png(a->out, style_mixing_grid(s, a->rows, a->steps));
       std::printf("wrote a style-mixing grid (%lld rows from seed %lld x %lld columns from seed %lld, styles %lld..%lld "
                   "from the columns) from %s (step %lld) to %s\n",
-                  (long long)a->rows, (long long)seed_a, (long long)a->steps, (long long)seed_b, (long long)crossover,
-                  (long long)style_layers - 1, ck.model_name().c_str(), (long long)ck.state().step, a->out.c_str());
-      return 0;
-    }
-
-    if (text_walk) {
-      // Row r: noise r, fixed; column t: the embedding t / (steps - 1) of the way from --prompt to --prompt-to.
-      auto z = model->make_noise(a->rows, torch::kCPU).repeat_interleave(a->steps, 0);  // [rows*steps, L]
-      SampleRequest req{z, {}};
-      req.text = text_for(z.size(0));
-      req.text_to = prompt_to_ids.expand({z.size(0), -1}).contiguous();
-      req.text_mix = torch::linspace(0.0, 1.0, a->steps).repeat({a->rows});  // [rows*steps]
-      auto images = model->sample(req);
-      write_png(a->out, make_grid(images, a->steps));
-      std::printf("wrote %lld rows x %lld steps from \"%s\" to \"%s\" (%s, step %lld) to %s\n", (long long)a->rows,
-                  (long long)a->steps, a->prompt.c_str(), a->prompt_to.c_str(), ck.model_name().c_str(),
-                  (long long)ck.state().step, a->out.c_str());
-      return 0;
-    }
-
-    if (a->interpolate) {
-      auto start = model->make_noise(a->rows, torch::kCPU), end = model->make_noise(a->rows, torch::kCPU);
-      // Path r: --class, else class r (one class per row); text2img: the prompt on every path.
-      torch::Tensor labels;
-      if (conditional) labels = torch::arange(a->rows, torch::kInt64).remainder(shape.num_classes);
-      if (conditional && a->cls >= 0) labels.fill_(a->cls);
-      Interpolation path = interpolate(*model, start, end, a->steps, labels, text_for(a->rows), psi);
+                  rows, (long long)s.seed_a, steps, (long long)s.seed_b, (long long)s.crossover,
+                  (long long)s.style_layers - 1, name, step, a->out.c_str());
+    } else if (text_walk) {
+      write_png(a->out, text_walk_grid(s, a->rows, a->steps));
+      std::printf("wrote %lld rows x %lld steps from \"%s\" to \"%s\" (%s, step %lld) to %s\n", rows, steps,
+                  a->prompt.c_str(), a->prompt_to.c_str(), name, step, a->out.c_str());
+    } else if (a->interpolate) {
+      Interpolation path = interpolation_of(s, a->rows, a->steps);
       write_png(a->out, path.grid);
       const std::string gif = a->gif.empty() ? fs::path(a->out).replace_extension(".gif").string() : a->gif;
       write_gif(gif, path.frames, 12);
-      std::printf("wrote %lld interpolations x %lld steps from %s (step %lld) to %s and %s\n", (long long)a->rows,
-                  (long long)a->steps, ck.model_name().c_str(), (long long)ck.state().step, a->out.c_str(), gif.c_str());
-      return 0;
+      std::printf("wrote %lld interpolations x %lld steps from %s (step %lld) to %s and %s\n", rows, steps, name, step,
+                  a->out.c_str(), gif.c_str());
+    } else {
+      const int64_t per_row = a->nrow > 0 ? a->nrow : int64_t(std::ceil(std::sqrt(double(a->n))));
+      auto grid = draw_samples(s, a->n, per_row, a->batch, a->each, !a->out.empty());
+      if (!a->out.empty()) write_png(a->out, grid);
+      std::printf("wrote %lld samples from %s (step %lld) to %s\n", (long long)a->n, name, step,
+                  (!a->out.empty() ? a->out : a->each).c_str());
     }
-
-    const int64_t per_row = a->nrow > 0 ? a->nrow : int64_t(std::ceil(std::sqrt(double(a->n))));
-    std::vector<torch::Tensor> parts;
-    if (!a->each.empty()) fs::create_directories(a->each);
-    for (int64_t i = 0; i < a->n; i += a->batch) {
-      int64_t m = std::min(a->batch, a->n - i);
-      SampleRequest req{model->make_noise(m, torch::kCPU), labels_for(i, m, per_row)};
-      req.text = text_for(m);
-      req.truncation = psi;
-      req.average = !a->live;
-      auto images = model->sample(req);
-      if (!a->each.empty())
-        for (int64_t j = 0; j < m; ++j) {
-          std::ostringstream name;
-          name << "sample-" << std::setw(6) << std::setfill('0') << (i + j);
-          if (conditional) name << "-class" << label_for(i + j, per_row);
-          name << ".png";
-          write_image((fs::path(a->each) / name.str()).string(), images[j]);
-        }
-      if (!a->out.empty()) parts.push_back(images);
-    }
-    if (!a->out.empty()) write_png(a->out, make_grid(torch::cat(parts), per_row));
-    std::printf("wrote %lld samples from %s (step %lld) to %s\n", (long long)a->n, ck.model_name().c_str(),
-                (long long)ck.state().step, (!a->out.empty() ? a->out : a->each).c_str());
     return 0;
   };
 }

@@ -12,12 +12,6 @@
 #include <memory>
 #include <string>
 
-namespace duel {
-class Checkpoint;
-class Config;
-class GanModel;
-}  // namespace duel
-
 namespace duel::cli {
 
 using Action = std::function<int()>;
@@ -34,8 +28,6 @@ std::vector<std::pair<std::string, CommandAdder>> registered_commands();
 
 // Shared helpers.
 void apply_threads(int threads);  // --threads handling (0: all cores)
-// Builds a checkpoint's model with its nets loaded (no optimizer state); cfg receives its config.
-std::unique_ptr<GanModel> load_generator(const Checkpoint& ck, Config& cfg);
 // Checks an output file argument before any work: `path` ends in `ext`
 // (".png", case-insensitive) and its folder exists; else duel::Error naming
 // `flag`, with `example` (e.g. "out.png") in the hint.

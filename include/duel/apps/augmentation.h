@@ -17,7 +17,21 @@
 #include <string>
 #include <vector>
 
+#include "duel/data/dataset.h"
+
 namespace duel {
+
+class GanModel;
+
+// A labelled synthetic dataset from a conditional generator (`duel augment`
+// and step 4 of the experiment): per_class images of every class 0..classes-1,
+// class by class, each drawn in forward passes of at most `batch` images with
+// noise from the global generator (seed it first), quantised to uint8.
+// Requires: per_class >= 1, batch >= 1; the model needs labels and classes > 0,
+//   else duel::Error "model '<name>' is not conditional: ...".
+// Ensures: images uint8 [classes * per_class, C, H, W], labels int64 in class
+//   order, num_classes = classes (class_names left empty).
+ImageSet draw_labelled_set(GanModel& model, int64_t classes, int64_t per_class, int64_t batch);
 
 struct AugmentationOptions {
   std::string dataset = "fashion-mnist";

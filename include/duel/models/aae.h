@@ -25,7 +25,8 @@
 // reconstructed image whose code also lies far out in the prior's tail is
 // the likeliest anomaly. docs/models.md has the measurement.
 //
-// auroc() is the metric `duel score` reports for such scores.
+// `duel score` (src/apps/anomaly.cpp) reports the AUROC of such scores
+// (include/duel/metrics/auroc.h).
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
@@ -106,6 +107,10 @@ class Aae : public GanModel, public onnx::GeneratorExport {
   onnx::Metadata export_generator(onnx::Graph& graph, const std::string& direction) override;
   // Per-image scores as model.aae_score says: [N, C, H, W] -> [N], higher = more anomalous.
   torch::Tensor anomaly_score(const torch::Tensor& images) override;
+  bool scores_anomalies() const override { return true; }
+  // The chosen score, and recon, latent, disc and combined (float64:
+  // recon + model.aae_score_weight * latent), from one encoder pass.
+  AnomalyScores anomaly_scores(const torch::Tensor& images) override;
 
   // Every score of model.aae_score at once (eval mode, no gradients).
   struct ScoreParts {
@@ -117,7 +122,7 @@ class Aae : public GanModel, public onnx::GeneratorExport {
   // x [N, C, H, W] -> z [N, L] (eval mode, no gradients)
   torch::Tensor encode(const torch::Tensor& images);
   // x [N, C, H, W] -> G(E(x)) [N, C, H, W] (eval mode, no gradients)
-  torch::Tensor reconstruct(const torch::Tensor& images);
+  torch::Tensor reconstruct(const torch::Tensor& images) override;
 
  private:
   // Per-image reconstruction error [N] of x_hat against x.
@@ -134,12 +139,5 @@ class Aae : public GanModel, public onnx::GeneratorExport {
   CodeDiscriminator D_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> opt_ae_, opt_d_, opt_e_;
 };
-
-// Area under the ROC curve of `scores` separating positives (higher scores
-// expected) from negatives: the Mann-Whitney U statistic over n_pos * n_neg,
-// ties counted as one half (average ranks). 1 = every positive scores above
-// every negative, 0.5 = chance. Requires equal lengths, at least one positive
-// and one negative, and finite scores; throws duel::Error otherwise.
-double auroc(const std::vector<double>& scores, const std::vector<bool>& positive);
 
 }  // namespace duel

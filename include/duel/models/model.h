@@ -113,6 +113,21 @@ class GanModel {
   // Per-image anomaly scores, higher = more anomalous: images [N, C, H, W]
   // in [-1, 1] -> [N]. The default throws duel::Error (the model cannot score).
   virtual torch::Tensor anomaly_score(const torch::Tensor& images);
+  // Whether anomaly_score() works; `duel score` refuses other models before
+  // it opens any data. False by default.
+  virtual bool scores_anomalies() const { return false; }
+  // The chosen score of anomaly_score() and, for comparison, every kind of
+  // score the model can compute (aae: recon, latent, disc, combined), each
+  // [N], from one pass over `images`. Default: {anomaly_score(images), {}}.
+  struct AnomalyScores {
+    torch::Tensor score;
+    std::vector<std::pair<std::string, torch::Tensor>> kinds;
+  };
+  virtual AnomalyScores anomaly_scores(const torch::Tensor& images) { return {anomaly_score(images), {}}; }
+  // Models with an encoder: images [N, C, H, W] in [-1, 1] -> their
+  // reconstructions, same shape (nets in eval mode, no gradients). The
+  // default throws duel::Error (no encoder).
+  virtual torch::Tensor reconstruct(const torch::Tensor& images);
 
   // Image-to-image models (pix2pix, cyclegan, srgan) translate images
   // instead of drawing them from noise. The trainer, `duel translate`,

@@ -1,0 +1,31 @@
+// Model from a checkpoint: the one place that turns a checkpoint file into a
+// ready model (its config, the model the config names, the saved nets). Every
+// inference pipeline (sample, score, translate, export, info, augment, the
+// report's interpolation) used to repeat Config -> create_model -> restore;
+// it lives here once so that none of them needs the trainer or the CLI.
+#pragma once
+#include <functional>
+#include <memory>
+
+#include "duel/core/config.h"
+#include "duel/models/model.h"
+#include "duel/train/checkpoint.h"
+
+namespace duel {
+
+// The config the checkpoint was trained with.
+// Ensures: every key the checkpoint's config.toml set, with its file as the source.
+Config checkpoint_config(const Checkpoint& ck);
+
+// A checkpoint's model with its nets loaded (no optimizer state).
+// Requires: ck read with Checkpoint::read; `cfg` is checkpoint_config(ck),
+//   possibly with inference-only keys changed (duel score's model.aae_score).
+// Ensures: a model of ck.state().shape whose nets hold the checkpoint's weights.
+// Throws duel::Error when the config names an unknown model or the nets do
+// not match (the messages of create_model and Checkpoint::restore).
+std::unique_ptr<GanModel> model_from_checkpoint(const Checkpoint& ck, const Config& cfg);
+
+// Both at once: `cfg` receives checkpoint_config(ck).
+std::unique_ptr<GanModel> load_model(const Checkpoint& ck, Config& cfg);
+
+}  // namespace duel
