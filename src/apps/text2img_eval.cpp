@@ -9,15 +9,16 @@
 #include <limits>
 #include <random>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/text.h"
+#include "duel/io/image.h"
 #include "duel/metrics/evaluate.h"
-#include "duel/metrics/feature_net.h"
 #include "duel/metrics/metrics.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/nn/feature_net.h"
 
 namespace duel {
 namespace {

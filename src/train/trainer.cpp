@@ -18,20 +18,22 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
+#include "duel/apps/report.h"  // log.report
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/autocast.h"
-#include "duel/core/shard.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
+#include "duel/core/rng.h"
+#include "duel/core/shard.h"
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
 #include "duel/io/image.h"
-#include "duel/io/report.h"  // log.report
 #include "duel/io/tensorboard.h"  // log.tensorboard
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 #include "duel/train/collapse.h"
 #include "duel/train/monitor.h"
 #include "duel/train/schedule.h"
-#include "duel/metrics/evaluate.h"  // eval.every
+#include "duel/train/training_eval.h"  // eval.every
 
 namespace fs = std::filesystem;
 

@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "duel/apps/eval_checkpoint.h"
+#include "duel/apps/feature_training.h"
 #include "duel/core/error.h"
+#include "duel/io/npy.h"
 #include "duel/metrics/evaluate.h"
-#include "duel/metrics/feature_net.h"
 #include "duel/metrics/metrics.h"
-#include "duel/metrics/npy.h"
+#include "duel/nn/feature_net.h"
 
 using namespace duel;
 namespace fs = std::filesystem;

@@ -5,17 +5,17 @@
 //
 // Draws --per-class images of every class (noise from --seed) and writes them
 // as an image folder with one subfolder per class, or as IDX files
-// (src/data/export.cpp). The dataset appears complete or not at all.
+// (src/data/dataset_writer.cpp). The dataset appears complete or not at all.
 #include <cstdio>
 
 #include "commands.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
-#include "duel/data/export.h"
-#include "duel/metrics/evaluate.h"
+#include "duel/data/dataset_writer.h"
+#include "duel/io/image.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace duel::cli {
 namespace {

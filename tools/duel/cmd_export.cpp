@@ -15,15 +15,16 @@
 #include <sstream>
 
 #include "commands.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/data/class_names.h"
 #include "duel/io/image.h"
+#include "duel/io/npy.h"
 #include "duel/io/onnx.h"
 #include "duel/io/web_page.h"
-#include "duel/metrics/npy.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 

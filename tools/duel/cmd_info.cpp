@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace duel::cli {
 

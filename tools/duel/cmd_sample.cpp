@@ -28,6 +28,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/text.h"
@@ -35,7 +36,6 @@
 #include "duel/io/image.h"
 #include "duel/models/interpolation.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 

@@ -25,13 +25,14 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
 #include "duel/models/aae.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 

@@ -15,7 +15,7 @@
 //       A super-resolution model (scale() > 1) on one image of any size:
 //       sides padded by reflection to the model's size multiple, images
 //       larger than a tile processed in overlapping tiles stitched without
-//       seams (src/io/tiles.cpp), the output cropped to (h * scale, w * scale).
+//       seams (src/apps/tiles.cpp), the output cropped to (h * scale, w * scale).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -23,13 +23,13 @@
 #include <set>
 
 #include "commands.h"
+#include "duel/apps/tiles.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
-#include "duel/io/tiles.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 
