@@ -1,7 +1,7 @@
 # duel_fuzz: the parser fuzz harness (tests/fuzz/, docs/reliability.md).
 #
 # The parsers of hostile input (src/data/dataset.cpp, src/data/pairs.cpp,
-# src/train/checkpoint.cpp, src/core/config.cpp, src/io/image.cpp) are
+# src/checkpoint/checkpoint.cpp, src/core/config.cpp, src/io/image.cpp) are
 # compiled a second time, with AddressSanitizer and UBSan, into the harness;
 # whatever else they call comes unsanitized from an archive of duel_core's
 # objects (nothing is compiled twice but the parsers). LibTorch itself is
@@ -34,7 +34,7 @@ endif()
 set(DUEL_FUZZ_SOURCES
     ${CMAKE_SOURCE_DIR}/src/data/dataset.cpp
     ${CMAKE_SOURCE_DIR}/src/data/pairs.cpp
-    ${CMAKE_SOURCE_DIR}/src/train/checkpoint.cpp
+    ${CMAKE_SOURCE_DIR}/src/checkpoint/checkpoint.cpp
     ${CMAKE_SOURCE_DIR}/src/core/config.cpp
     ${CMAKE_SOURCE_DIR}/src/io/image.cpp
     ${CMAKE_SOURCE_DIR}/tests/fuzz/targets.cpp)

@@ -1,4 +1,4 @@
-# The run report (src/io/report.cpp) is one self-contained HTML file: uPlot's
+# The run report (src/apps/report.cpp) is one self-contained HTML file: uPlot's
 # script and stylesheet (the npm package pinned in web/package-lock.json) and
 # the report's own script and stylesheet (web/report/) are compiled into the
 # binary as byte arrays, so `duel report` needs no network and no files

@@ -11,11 +11,10 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
-#include "duel/data/export.h"
-#include "duel/metrics/evaluate.h"
-#include "duel/metrics/feature_net.h"
+#include "duel/data/dataset_writer.h"
+#include "duel/io/image.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/nn/feature_net.h"
 #include "duel/train/trainer.h"
 
 namespace duel {

@@ -9,7 +9,7 @@
 
 #include "duel/core/error.h"
 #include "duel/data/class_names.h"
-#include "duel/metrics/npy.h"
+#include "duel/io/npy.h"
 
 namespace fs = std::filesystem;
 

@@ -14,11 +14,11 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/text.h"
+#include "duel/io/image.h"
 #include "duel/metrics/evaluate.h"
-#include "duel/metrics/feature_net.h"
 #include "duel/metrics/metrics.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/nn/feature_net.h"
 
 namespace duel {
 namespace {

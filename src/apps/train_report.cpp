@@ -5,9 +5,9 @@
 #include <sstream>
 
 #include "duel/core/config.h"
-#include "duel/io/report.h"
+#include "duel/apps/report.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/train/run_folder.h"
 
 namespace duel {

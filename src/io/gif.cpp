@@ -5,7 +5,7 @@
 #include <array>
 
 #include "duel/core/error.h"
-#include "duel/io/image.h"
+#include "duel/core/files.h"
 
 namespace duel {
 namespace {

@@ -1,5 +1,5 @@
-// Image output through stb_image_write, plus the atomic file writer every
-// output of duel goes through.
+// Image input and output through stb_image / stb_image_write; files are
+// written through write_file_atomic (core/files.h).
 #include "duel/io/image.h"
 
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBIW_WINDOWS_UTF8
@@ -37,60 +38,9 @@ torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t pad) 
   return grid;
 }
 
-namespace {
-// "the disk may be full" for the errors a full disk or a size limit gives.
-std::string write_failure_hint(int e) {
-  if (e == ENOSPC || e == EDQUOT || e == EFBIG)
-    return "the disk may be full (or a file-size limit was hit): free space and try again; the previous file is intact";
-  return "check that the folder exists and is writable; the previous file is intact";
-}
-}  // namespace
-
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  // Temp file in the same folder, every write checked, fsync, rename over the
-  // final name, fsync of the folder. On any failure the temp file is removed
-  // and the final name still holds the previous file, whole.
-  namespace fs = std::filesystem;
-  fs::path p(path);
-  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int e = errno;
-    throw Error("cannot write '" + path + "': " + std::strerror(e), write_failure_hint(e));
-  }
-  auto fail = [&](const std::string& what, int e) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path + "' (" + what + "): " + std::strerror(e) +
-                    (e == ENOSPC || e == EDQUOT || e == EFBIG ? "; the disk may be full" : ""),
-                write_failure_hint(e));
-  };
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t k = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) fail("write", errno);
-    if (k == 0) fail("write", ENOSPC);
-    off += size_t(k);
-  }
-  if (::fsync(fd) != 0) fail("fsync", errno);
-  if (::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path + "' (close): " + std::strerror(e), write_failure_hint(e));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error("cannot rename into '" + path + "': " + std::strerror(e), write_failure_hint(e));
-  }
-  // Make the rename itself durable (a folder that cannot be opened is no error).
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+torch::Tensor quantise(const torch::Tensor& images) {
+  // [-1, 1] float -> uint8, as write_image rounds it
+  return images.detach().to(torch::kCPU, torch::kFloat32).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8);
 }
 
 std::string encode_png(const torch::Tensor& img) {

@@ -1,4 +1,5 @@
-// ONNX graph builder and ModelProto writer; see include/duel/io/onnx.h.
+// ONNX graph builder and ModelProto writer; see include/duel/io/onnx.h. It
+// knows no network type: modules are converted by nn/onnx_modules.cpp.
 //
 // Field numbers are those of onnx/onnx.proto (IR version 8):
 //   ModelProto      ir_version 1, producer_name 2, producer_version 3, doc_string 6,
@@ -13,30 +14,18 @@
 //   StringStringEntryProto key 1, value 2
 #include "duel/io/onnx.h"
 
-#include <torch/nn/modules/activation.h>
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
-#include <torch/nn/functional/instancenorm.h>
-#include <torch/nn/modules/instancenorm.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/padding.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "duel/core/error.h"
 #include "duel/io/protobuf.h"
-#include "duel/nn/sync_batch_norm.h"
 
 namespace duel::onnx {
 
 using protobuf::put_bytes;
 using protobuf::put_float;
 using protobuf::put_int;
-
-namespace nn = torch::nn;
 
 Attribute Attribute::i(std::string name, int64_t v) {
   Attribute a;
@@ -175,114 +164,6 @@ std::string Graph::gather_rows(const std::string& table, const std::string& indi
 std::string Graph::pixel_shuffle(const std::string& x, int64_t r) {
   // DepthToSpace in CRD order reads channel c*r*r + i*r + j for offset (i, j), as pixel_shuffle does.
   return node("DepthToSpace", {x}, {Attribute::i("blocksize", r), Attribute::s("mode", "CRD")});
-}
-
-namespace {
-
-template <size_t D>
-std::vector<int64_t> vec(const torch::ExpandingArray<D>& a) {
-  return std::vector<int64_t>(a->begin(), a->end());
-}
-
-std::vector<int64_t> twice(const std::vector<int64_t>& v) {  // ONNX pads: all begins, then all ends
-  std::vector<int64_t> out = v;
-  out.insert(out.end(), v.begin(), v.end());
-  return out;
-}
-
-std::string type_name(const torch::nn::Module& m) { return m.name(); }
-
-// BatchNorm1d/2d in eval mode: the running statistics.
-template <typename BN>
-std::string batch_norm(Graph& g, const BN& bn, const std::string& x, const std::string& path) {
-  if (!bn.options.track_running_stats())
-    g.unsupported("a batch norm without running statistics (track_running_stats=false)", path);
-  const int64_t c = bn.options.num_features();
-  auto scale = bn.options.affine() ? bn.weight : torch::ones({c});
-  auto shift = bn.options.affine() ? bn.bias : torch::zeros({c});
-  return g.node("BatchNormalization",
-                {x, g.constant("bn_scale", scale), g.constant("bn_bias", shift), g.constant("bn_mean", bn.running_mean),
-                 g.constant("bn_var", bn.running_var)},
-                {Attribute::f("epsilon", float(bn.options.eps()))});
-}
-
-}  // namespace
-
-std::string Graph::module(const torch::nn::Module& m, const std::string& x, const std::string& path) {
-  if (const auto* e = dynamic_cast<const Exportable*>(&m)) return e->export_onnx(*this, x, path);
-  if (const auto* seq = dynamic_cast<const nn::SequentialImpl*>(&m)) {
-    std::string h = x;
-    for (const auto& item : seq->named_children()) h = module(*item.value(), h, path + "." + item.key());
-    return h;
-  }
-  if (const auto* l = dynamic_cast<const nn::LinearImpl*>(&m)) {
-    // x [N, in] -> x W^T + b [N, out]
-    std::vector<std::string> in{x, constant("linear_weight", l->weight)};
-    if (l->options.bias()) in.push_back(constant("linear_bias", l->bias));
-    return node("Gemm", in, {Attribute::i("transB", 1)});
-  }
-  if (const auto* c = dynamic_cast<const nn::Conv2dImpl*>(&m)) {
-    const auto& o = c->options;
-    if (!c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
-      unsupported("a Conv2d with padding_mode " + torch::enumtype::get_enum_name(o.padding_mode()), path);
-    const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-    if (!pad) unsupported("a Conv2d with 'same' or 'valid' padding", path);
-    std::vector<std::string> in{x, constant("conv_weight", c->weight)};
-    if (o.bias()) in.push_back(constant("conv_bias", c->bias));
-    return node("Conv", in,
-                {Attribute::ints("kernel_shape", vec(o.kernel_size())), Attribute::ints("strides", vec(o.stride())),
-                 Attribute::ints("pads", twice(vec(*pad))), Attribute::ints("dilations", vec(o.dilation())),
-                 Attribute::i("group", o.groups())});
-  }
-  if (const auto* c = dynamic_cast<const nn::ConvTranspose2dImpl*>(&m)) {
-    const auto& o = c->options;
-    const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-    if (!pad || !c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
-      unsupported("a ConvTranspose2d with non-zero padding mode", path);
-    // weight [in, out/groups, kH, kW] in both LibTorch and ONNX
-    std::vector<std::string> in{x, constant("convt_weight", c->weight)};
-    if (o.bias()) in.push_back(constant("convt_bias", c->bias));
-    return node("ConvTranspose", in,
-                {Attribute::ints("kernel_shape", vec(o.kernel_size())), Attribute::ints("strides", vec(o.stride())),
-                 Attribute::ints("pads", twice(vec(*pad))), Attribute::ints("output_padding", vec(o.output_padding())),
-                 Attribute::ints("dilations", vec(o.dilation())), Attribute::i("group", o.groups())});
-  }
-  if (const auto* bn = dynamic_cast<const nn::BatchNorm2dImpl*>(&m)) return batch_norm(*this, *bn, x, path);
-  if (const auto* bn = dynamic_cast<const nn::BatchNorm1dImpl*>(&m)) return batch_norm(*this, *bn, x, path);
-  if (const auto* bn = dynamic_cast<const SyncBatchNorm2dImpl*>(&m)) return batch_norm(*this, *bn, x, path);
-  if (const auto* in = dynamic_cast<const nn::InstanceNorm2dImpl*>(&m)) {
-    // LibTorch's default (no running statistics): every image normalised by its own statistics, in eval too.
-    const auto& o = in->options;
-    if (o.track_running_stats()) unsupported("an InstanceNorm2d with running statistics", path);
-    const int64_t c = o.num_features();
-    auto scale = o.affine() ? in->weight : torch::ones({c});
-    auto shift = o.affine() ? in->bias : torch::zeros({c});
-    return node("InstanceNormalization", {x, constant("in_scale", scale), constant("in_bias", shift)},
-                {Attribute::f("epsilon", float(o.eps()))});
-  }
-  if (dynamic_cast<const nn::ReLUImpl*>(&m)) return node("Relu", {x});
-  if (const auto* l = dynamic_cast<const nn::LeakyReLUImpl*>(&m))
-    return node("LeakyRelu", {x}, {Attribute::f("alpha", float(l->options.negative_slope()))});
-  if (const auto* p = dynamic_cast<const nn::PReLUImpl*>(&m)) {
-    // slope [C] -> [C, 1, 1]: broadcast over [N, C, H, W] as LibTorch's per-channel PReLU
-    auto slope = p->weight.numel() == 1 ? p->weight.reshape({1}) : p->weight.reshape({-1, 1, 1});
-    return node("PRelu", {x, constant("prelu_slope", slope)});
-  }
-  if (dynamic_cast<const nn::TanhImpl*>(&m)) return node("Tanh", {x});
-  if (dynamic_cast<const nn::SigmoidImpl*>(&m)) return node("Sigmoid", {x});
-  if (dynamic_cast<const nn::DropoutImpl*>(&m) || dynamic_cast<const nn::Dropout2dImpl*>(&m) ||
-      dynamic_cast<const nn::IdentityImpl*>(&m))
-    return x;  // identity in eval mode
-  if (const auto* p = dynamic_cast<const nn::ReflectionPad2dImpl*>(&m)) {
-    const auto pad = vec(p->options.padding());  // left, right, top, bottom
-    return node("Pad", {x, constant("pads", torch::tensor({0L, 0L, pad[2], pad[0], 0L, 0L, pad[3], pad[1]}))},
-                {Attribute::s("mode", "reflect")});
-  }
-  if (const auto* p = dynamic_cast<const nn::ZeroPad2dImpl*>(&m)) {
-    const auto pad = vec(p->options.padding());
-    return node("Pad", {x, constant("pads", torch::tensor({0L, 0L, pad[2], pad[0], 0L, 0L, pad[3], pad[1]}))});
-  }
-  unsupported("module " + type_name(m), path);
 }
 
 std::string Graph::graph_bytes(const std::string& doc) const {

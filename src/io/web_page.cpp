@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "duel/core/error.h"
-#include "duel/io/image.h"
-#include "duel/io/report.h"  // html_escape
+#include "duel/core/files.h"
+#include "duel/io/html.h"
 
 #ifndef DUEL_DEFAULT_WEB_ASSETS
 #define DUEL_DEFAULT_WEB_ASSETS ""

@@ -24,11 +24,12 @@
 #include <cmath>
 #include <numeric>
 
-#include "duel/core/shard.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/shard.h"
 #include "duel/losses/penalty.h"
 #include "duel/nn/init.h"
+#include "duel/nn/onnx_modules.h"
 #include "duel/nn/spectral_norm.h"
 #include "duel/nn/sync_batch_norm.h"
 
@@ -255,7 +256,7 @@ torch::Tensor Aae::sample(const SampleRequest& request) {
 
 onnx::Metadata Aae::export_generator(onnx::Graph& graph, const std::string&) {
   auto z = graph.input("z", onnx::kFloat, {"N", latent_dim_}, "prior noise [N, L] ~ N(0, I)");
-  graph.output(graph.module(*G_, z, "G"), "image", onnx::kFloat, {"N", shape_.channels, shape_.size, shape_.size},
+  graph.output(onnx::export_module(graph, *G_, z, "G"), "image", onnx::kFloat, {"N", shape_.channels, shape_.size, shape_.size},
                "decoded images [N, C, H, W] in [-1, 1]");
   return {{"latent_layout", "normal:" + std::to_string(latent_dim_)}};
 }

@@ -16,6 +16,7 @@
 #include "duel/core/error.h"
 #include "duel/models/dcgan.h"
 #include "duel/models/two_player.h"
+#include "duel/nn/onnx_modules.h"
 
 namespace duel {
 
@@ -93,7 +94,7 @@ class Cgan : public TwoPlayerGan {
   std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string& label) override {
     // one-hot: rows of the identity [K, K] picked by label [N] -> [N, K]; [N, latent] ++ [N, K] -> image
     auto one_hot = graph.gather_rows(graph.constant("one_hot_table", torch::eye(shape_.num_classes)), label);
-    return graph.module(*g_, graph.cat({z, one_hot}, 1), "G");
+    return onnx::export_module(graph, *g_, graph.cat({z, one_hot}, 1), "G");
   }
 
  private:

@@ -21,6 +21,7 @@
 #include "duel/models/two_player.h"
 #include "duel/nn/i2i_nets.h"
 #include "duel/nn/init.h"
+#include "duel/nn/onnx_modules.h"
 
 namespace duel {
 namespace {
@@ -169,7 +170,7 @@ class Cyclegan : public Translator {
     return direction == "AtoB" ? shape_.channels : shape_.target_channels;
   }
   std::string export_run_generator(onnx::Graph& graph, const std::string& direction, const std::string& x) override {
-    return direction == "AtoB" ? graph.module(*G_ab_, x, "G_AB") : graph.module(*G_ba_, x, "G_BA");
+    return direction == "AtoB" ? onnx::export_module(graph, *G_ab_, x, "G_AB") : onnx::export_module(graph, *G_ba_, x, "G_BA");
   }
   torch::Tensor run_generator(const std::string& direction, const torch::Tensor& input) override {
     return direction == "AtoB" ? G_ab_->forward(input) : G_ba_->forward(input);  // [N, C, H, W] -> [N, C', H, W]

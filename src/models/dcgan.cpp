@@ -12,6 +12,7 @@
 #include "duel/core/error.h"
 #include "duel/models/two_player.h"
 #include "duel/nn/conv_transpose.h"
+#include "duel/nn/onnx_modules.h"
 #include "duel/nn/spectral_norm.h"
 #include "duel/nn/sync_batch_norm.h"
 
@@ -56,7 +57,7 @@ torch::Tensor DcganGeneratorImpl::forward(const torch::Tensor& z) {
 
 std::string DcganGeneratorImpl::export_onnx(onnx::Graph& graph, const std::string& z, const std::string& path) const {
   // z [N, L] -> [N, L, 1, 1] -> [N, C, size, size]
-  return graph.module(*body, graph.unsqueeze(z, {2, 3}), path + ".body");
+  return onnx::export_module(graph, *body, graph.unsqueeze(z, {2, 3}), path + ".body");
 }
 
 DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(o) {
@@ -121,7 +122,7 @@ class Dcgan : public TwoPlayerGan {
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override { return d_->forward(x); }
   std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
-    return graph.module(*g_, z, "G");
+    return onnx::export_module(graph, *g_, z, "G");
   }
 
  private:

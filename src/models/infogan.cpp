@@ -39,6 +39,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/two_player.h"
+#include "duel/nn/onnx_modules.h"
 
 namespace duel {
 
@@ -202,7 +203,7 @@ class Infogan : public TwoPlayerGan {
   }
 
   std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
-    return graph.module(*g_, z, "G");  // [N, latent + codes] -> [N, C, S, S]
+    return onnx::export_module(graph, *g_, z, "G");  // [N, latent + codes] -> [N, C, S, S]
   }
   // As make_noise: N(0, 1) noise, one one-hot group per categorical code, then U(-1, 1) codes.
   std::string noise_layout() const override {

@@ -8,6 +8,7 @@
 
 #include "duel/core/config.h"
 #include "duel/models/two_player.h"
+#include "duel/nn/onnx_modules.h"
 #include "duel/nn/spectral_norm.h"
 
 namespace duel {
@@ -42,7 +43,7 @@ class MlpGeneratorImpl : public nn::Module, public onnx::Exportable {
   }
   std::string export_onnx(onnx::Graph& graph, const std::string& z, const std::string& path) const override {
     // z [N, L] -> [N, C*S*S] -> [N, C, S, S] (0: keep N)
-    return graph.reshape(graph.module(*body, z, path + ".body"), {0, options.channels(), options.size(), options.size()});
+    return graph.reshape(onnx::export_module(graph, *body, z, path + ".body"), {0, options.channels(), options.size(), options.size()});
   }
   MlpOptions options;
   nn::Sequential body{nullptr};
@@ -86,7 +87,7 @@ class Mlp : public TwoPlayerGan {
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override { return d_->forward(x); }
   std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
-    return graph.module(*g_, z, "G");
+    return onnx::export_module(graph, *g_, z, "G");
   }
 
  private:

@@ -13,6 +13,7 @@
 #include "duel/models/two_player.h"
 #include "duel/nn/i2i_nets.h"
 #include "duel/nn/init.h"
+#include "duel/nn/onnx_modules.h"
 
 namespace duel {
 namespace {
@@ -100,7 +101,7 @@ class Pix2pix : public Translator {
  protected:
   int64_t input_channels(const std::string&) const override { return shape_.channels; }
   std::string export_run_generator(onnx::Graph& graph, const std::string&, const std::string& x) override {
-    return graph.module(*G_, x, "G");
+    return onnx::export_module(graph, *G_, x, "G");
   }
   torch::Tensor run_generator(const std::string&, const torch::Tensor& input) override {
     return G_->forward(input);  // [N, Ca, H, W] -> [N, Cb, H, W]

@@ -20,11 +20,12 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/losses/adversarial.h"
-#include "duel/metrics/feature_net.h"
 #include "duel/models/translator.h"
 #include "duel/models/two_player.h"
+#include "duel/nn/feature_net.h"
 #include "duel/nn/i2i_nets.h"
 #include "duel/nn/init.h"
+#include "duel/nn/onnx_modules.h"
 
 namespace duel {
 namespace {
@@ -189,7 +190,7 @@ class Srgan : public Translator {
  protected:
   int64_t input_channels(const std::string&) const override { return shape_.channels; }
   std::string export_run_generator(onnx::Graph& graph, const std::string&, const std::string& x) override {
-    return graph.module(*G_, x, "G");
+    return onnx::export_module(graph, *G_, x, "G");
   }
   torch::Tensor run_generator(const std::string&, const torch::Tensor& input) override {
     return G_->forward(input);  // [N, C, h, w] -> [N, C, h*scale, w*scale]

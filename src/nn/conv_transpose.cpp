@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
+#include "duel/nn/onnx_modules.h"
 
 namespace duel {
 namespace {
@@ -82,7 +83,7 @@ torch::Tensor TransposedConv2dImpl::forward(const torch::Tensor& x) {
 }
 
 std::string TransposedConv2dImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
-  return graph.module(*conv, x, path + ".conv");  // [N, in, H, W] -> [N, out, H', W']
+  return onnx::export_module(graph, *conv, x, path + ".conv");  // [N, in, H, W] -> [N, out, H', W']
 }
 
 }  // namespace duel

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "duel/core/error.h"
+#include "duel/nn/onnx_modules.h"
 #include "duel/nn/sync_batch_norm.h"
 
 namespace duel {
@@ -113,12 +114,12 @@ std::string UnetGeneratorImpl::export_onnx(onnx::Graph& graph, const std::string
   std::vector<std::string> skips;
   std::string h = x;
   for (int64_t i = 0; i < d; ++i) {
-    h = graph.module(*down->ptr(i), h, path + ".down." + std::to_string(i));
+    h = onnx::export_module(graph, *down->ptr(i), h, path + ".down." + std::to_string(i));
     skips.push_back(h);
   }
-  std::string u = graph.module(*up->ptr(d - 1), skips[d - 1], path + ".up." + std::to_string(d - 1));
+  std::string u = onnx::export_module(graph, *up->ptr(d - 1), skips[d - 1], path + ".up." + std::to_string(d - 1));
   for (int64_t i = d - 2; i >= 0; --i)
-    u = graph.module(*up->ptr(i), graph.cat({u, skips[i]}, 1), path + ".up." + std::to_string(i));
+    u = onnx::export_module(graph, *up->ptr(i), graph.cat({u, skips[i]}, 1), path + ".up." + std::to_string(i));
   return u;
 }
 
@@ -195,7 +196,7 @@ struct ResBlockImpl : nn::Module, onnx::Exportable {
   }
   torch::Tensor forward(const torch::Tensor& x) { return x + body->forward(x); }  // [N, c, h, w]
   std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override {
-    return graph.add(x, graph.module(*body, x, path + ".body"));
+    return graph.add(x, onnx::export_module(graph, *body, x, path + ".body"));
   }
   nn::Sequential body{nullptr};
 };
@@ -215,9 +216,9 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const ResnetGenOptions& o) : options(o)
 }
 
 std::string ResnetGeneratorImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
-  auto h = graph.module(*head, x, path + ".head");
-  for (size_t i = 0; i < blocks->size(); ++i) h = graph.module(*blocks->ptr(i), h, path + ".blocks." + std::to_string(i));
-  return graph.module(*tail, h, path + ".tail");
+  auto h = onnx::export_module(graph, *head, x, path + ".head");
+  for (size_t i = 0; i < blocks->size(); ++i) h = onnx::export_module(graph, *blocks->ptr(i), h, path + ".blocks." + std::to_string(i));
+  return onnx::export_module(graph, *tail, h, path + ".tail");
 }
 
 torch::Tensor ResnetGeneratorImpl::forward(const torch::Tensor& x) {
@@ -276,7 +277,7 @@ struct SrBlockImpl : nn::Module, onnx::Exportable {
   }
   torch::Tensor forward(const torch::Tensor& x) { return x + body->forward(x); }  // [N, c, h, w]
   std::string export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const override {
-    return graph.add(x, graph.module(*body, x, path + ".body"));
+    return graph.add(x, onnx::export_module(graph, *body, x, path + ".body"));
   }
   nn::Sequential body{nullptr};
 };
@@ -300,12 +301,12 @@ SrResnetImpl::SrResnetImpl(const SrResnetOptions& o) : options(o) {
 }
 
 std::string SrResnetImpl::export_onnx(onnx::Graph& graph, const std::string& x, const std::string& path) const {
-  auto h0 = graph.module(*head, x, path + ".head");
+  auto h0 = onnx::export_module(graph, *head, x, path + ".head");
   auto h = h0;
-  for (size_t i = 0; i < blocks->size(); ++i) h = graph.module(*blocks->ptr(i), h, path + ".blocks." + std::to_string(i));
-  h = graph.add(h0, graph.module(*mid, h, path + ".mid"));
-  for (size_t i = 0; i < ups->size(); ++i) h = graph.module(*ups->ptr(i), h, path + ".ups." + std::to_string(i));
-  return graph.module(*tail, h, path + ".tail");
+  for (size_t i = 0; i < blocks->size(); ++i) h = onnx::export_module(graph, *blocks->ptr(i), h, path + ".blocks." + std::to_string(i));
+  h = graph.add(h0, onnx::export_module(graph, *mid, h, path + ".mid"));
+  for (size_t i = 0; i < ups->size(); ++i) h = onnx::export_module(graph, *ups->ptr(i), h, path + ".ups." + std::to_string(i));
+  return onnx::export_module(graph, *tail, h, path + ".tail");
 }
 
 torch::Tensor SrResnetImpl::forward(const torch::Tensor& x) {

@@ -6,10 +6,10 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/rng.h"
 #include "duel/data/dataset.h"
-#include "duel/metrics/evaluate.h"
-#include "duel/metrics/feature_net.h"
-#include "duel/train/checkpoint.h"
+#include "duel/io/image.h"
+#include "duel/nn/feature_net.h"
 
 namespace duel {
 namespace {

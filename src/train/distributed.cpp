@@ -23,7 +23,7 @@
 #include "duel/core/error.h"
 #include "duel/core/shard.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 namespace duel {
 

@@ -10,7 +10,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/train/run_logs.h"
 
 namespace duel {

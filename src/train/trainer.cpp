@@ -20,13 +20,16 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/autocast.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
+#include "duel/core/rng.h"
+#include "duel/core/shard.h"
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
 #include "duel/io/image.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 #include "duel/train/divergence_guard.h"
 #include "duel/train/monitor.h"
 #include "duel/train/run_folder.h"

@@ -25,14 +25,15 @@
 
 #include <stb_image_write.h>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/rng.h"
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
 #include "duel/data/pairs.h"
 #include "duel/io/image.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 

@@ -8,13 +8,14 @@
 #include <fstream>
 #include <random>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/rng.h"
 #include "duel/data/class_filter.h"
 #include "duel/data/dataset.h"
 #include "duel/metrics/auroc.h"
 #include "duel/models/aae.h"
-#include "duel/train/checkpoint.h"
 
 using namespace duel;
 

@@ -6,9 +6,10 @@
 
 #include <cstdlib>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
+#include "duel/core/rng.h"
 #include "duel/data/dataset.h"
-#include "duel/train/checkpoint.h"
 #include "duel/train/collapse.h"
 
 using namespace duel;

@@ -23,7 +23,7 @@
 #include "duel/core/config.h"
 #include "duel/metrics/evaluate.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 using namespace duel;
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
-#include "duel/data/export.h"
+#include "duel/data/dataset_writer.h"
 
 using namespace duel;
 namespace fs = std::filesystem;

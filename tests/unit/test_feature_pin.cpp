@@ -13,7 +13,7 @@
 
 #include "duel/core/config.h"
 #include "duel/data/dataset.h"
-#include "duel/metrics/feature_net.h"
+#include "duel/nn/feature_net.h"
 
 using namespace duel;
 

@@ -13,8 +13,8 @@
 #include <cmath>
 #include <vector>
 
+#include "duel/apps/tiles.h"
 #include "duel/core/error.h"
-#include "duel/io/tiles.h"
 #include "duel/metrics/image_quality.h"
 #include "duel/models/model.h"
 

@@ -10,11 +10,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "duel/apps/eval_checkpoint.h"
+#include "duel/apps/feature_training.h"
 #include "duel/core/error.h"
+#include "duel/io/npy.h"
 #include "duel/metrics/evaluate.h"
-#include "duel/metrics/feature_net.h"
 #include "duel/metrics/metrics.h"
-#include "duel/metrics/npy.h"
+#include "duel/nn/feature_net.h"
+#include "duel/train/run_folder.h"
 
 using namespace duel;
 namespace fs = std::filesystem;
@@ -348,6 +351,6 @@ TEST(FeatureNet, MissingNetworkSaysHowToTrainOne) {
 }
 
 TEST(Evaluate, RunDirOfCheckpoint) {
-  EXPECT_EQ(run_dir_of_checkpoint("/x/runs/a/checkpoints/latest.duel"), "/x/runs/a");
-  EXPECT_EQ(run_dir_of_checkpoint("/x/elsewhere/model.duel"), "/x/elsewhere");
+  EXPECT_EQ(RunFolder::of_checkpoint("/x/runs/a/checkpoints/latest.duel"), "/x/runs/a");
+  EXPECT_EQ(RunFolder::of_checkpoint("/x/elsewhere/model.duel"), "/x/elsewhere");
 }

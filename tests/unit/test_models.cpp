@@ -5,11 +5,12 @@
 
 #include <filesystem>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/rng.h"
 #include "duel/models/dcgan.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 #include "test_util.h"
 
 using namespace duel;

@@ -14,11 +14,12 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/io/npy.h"
 #include "duel/io/onnx.h"
 #include "duel/io/protobuf.h"
 #include "duel/io/web_page.h"
-#include "duel/metrics/npy.h"
 #include "duel/models/model.h"
+#include "duel/nn/onnx_modules.h"
 
 using namespace duel;
 
@@ -120,12 +121,12 @@ TEST(Onnx, UnknownModulesAreRefusedByName) {
   onnx::Graph g("toy");
   auto x = g.input("x", onnx::kFloat, {"N", 4}, "");
   nn::Sequential ok(nn::Linear(4, 4), nn::ReLU(), nn::Tanh());
-  EXPECT_NO_THROW(g.module(*ok, x, "G"));
+  EXPECT_NO_THROW(onnx::export_module(g, *ok, x, "G"));
   EXPECT_TRUE(has_op(g, "Gemm") && has_op(g, "Relu") && has_op(g, "Tanh"));
 
   nn::Sequential bad(nn::Linear(4, 4), nn::Softplus());
   try {
-    g.module(*bad, x, "G.body");
+    onnx::export_module(g, *bad, x, "G.body");
     FAIL() << "a Softplus was exported";
   } catch (const Error& e) {
     const std::string what = e.what();
@@ -135,7 +136,7 @@ TEST(Onnx, UnknownModulesAreRefusedByName) {
   }
   // Batch norm without running statistics has no eval-mode meaning to export.
   nn::Sequential no_stats(nn::BatchNorm2d(nn::BatchNorm2dOptions(3).track_running_stats(false)));
-  EXPECT_THROW(g.module(*no_stats, x, "G"), Error);
+  EXPECT_THROW(onnx::export_module(g, *no_stats, x, "G"), Error);
 }
 
 TEST(Onnx, GeneratorsOfTheRegisteredModels) {

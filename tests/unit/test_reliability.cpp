@@ -14,12 +14,14 @@
 #include <stb_image_write.h>
 #include <torch/serialize/output-archive.h>
 
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
+#include "duel/core/rng.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 #include "duel/train/trainer.h"
 
 using namespace duel;

@@ -1,4 +1,4 @@
-// The run report's data extraction and page assembly (src/io/report.cpp):
+// The run report's data extraction and page assembly (src/apps/report.cpp):
 // escaping for <script> and HTML, base64, the events.jsonl reader (NaN,
 // torn lines, corrupt lines, rollbacks), chart grouping, grid selection,
 // bad run folders, and the interpolation's determinism and RNG hygiene.
@@ -16,12 +16,14 @@
 #include <regex>
 #include <sstream>
 
+#include "duel/apps/report.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/rng.h"
+#include "duel/io/html.h"
 #include "duel/io/image.h"
-#include "duel/io/report.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 using namespace duel;
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 //
 // Draws --per-class images of every class (noise from --seed) and writes them
 // as an image folder with one subfolder per class, or as IDX files
-// (src/data/export.cpp). The dataset appears complete or not at all.
+// (src/data/dataset_writer.cpp). The dataset appears complete or not at all.
 #include <cstdio>
 
 #include "commands.h"
@@ -14,7 +14,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
-#include "duel/data/export.h"
+#include "duel/data/dataset_writer.h"
 
 namespace duel::cli {
 namespace {

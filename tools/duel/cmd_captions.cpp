@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/data/dataset.h"
 #include "duel/data/text.h"
 #include "duel/io/image.h"

@@ -1,6 +1,6 @@
 // `duel eval`: score a checkpoint's generator against the real data and print
 // every figure beside its real-vs-real floor; image-to-image checkpoints are
-// scored by their translations instead (src/metrics/translation_eval.cpp).
+// scored by their translations instead (src/apps/translation_eval.cpp).
 //
 //   duel eval --checkpoint runs/x/checkpoints/latest.duel [--n 10000] [--features NET]
 //             [--save-features DIR] [--out FILE.json]
@@ -12,9 +12,9 @@
 #include <string>
 
 #include "commands.h"
+#include "duel/apps/eval_checkpoint.h"
+#include "duel/apps/translation_eval.h"
 #include "duel/core/error.h"
-#include "duel/metrics/evaluate.h"
-#include "duel/metrics/translation_eval.h"
 
 namespace duel::cli {
 namespace {

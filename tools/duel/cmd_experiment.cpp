@@ -15,6 +15,7 @@
 #include "duel/apps/augmentation.h"
 #include "duel/apps/text2img_eval.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/data/text.h"
 #include "duel/io/image.h"
 

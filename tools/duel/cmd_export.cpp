@@ -17,7 +17,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/io/image.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 namespace duel::cli {
 namespace {

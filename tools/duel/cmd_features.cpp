@@ -3,14 +3,15 @@
 //   duel features train --dataset fashion-mnist [--out features/fashion-mnist.duelfeat]
 //   duel features info features/fashion-mnist.duelfeat
 //
-// train fits duel's compact classifier (src/metrics/feature_net.cpp) on the
+// train fits duel's compact classifier (src/apps/feature_training.cpp) on the
 // train split, reports its test accuracy and writes it with its identity;
 // info prints that identity (or a TorchScript extractor's) after checking it.
 #include <cstdio>
 
 #include "commands.h"
+#include "duel/apps/feature_training.h"
 #include "duel/core/error.h"
-#include "duel/metrics/feature_net.h"
+#include "duel/nn/feature_net.h"
 
 namespace duel::cli {
 namespace {

@@ -7,7 +7,6 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace duel::cli {
 

@@ -1,5 +1,5 @@
 // `duel report RUN`: writes RUN/report.html, one self-contained page that
-// opens offline in any browser (src/io/report.cpp): curves with zoom and
+// opens offline in any browser (src/apps/report.cpp): curves with zoom and
 // hover, the sample grids behind a slider, a latent interpolation drawn from
 // the run's newest checkpoint, the evaluation tables with their floor, the
 // monitor's warnings and the resolved config. The trainer keeps the same
@@ -11,9 +11,8 @@
 #include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
-#include "duel/io/report.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
 

@@ -31,7 +31,7 @@
 #include "duel/core/error.h"
 #include "duel/io/gif.h"
 #include "duel/io/image.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 namespace fs = std::filesystem;
 

@@ -23,7 +23,7 @@
 #include "duel/apps/anomaly.h"
 #include "duel/core/error.h"
 #include "duel/io/image.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 namespace fs = std::filesystem;
 

@@ -25,9 +25,7 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
-#include "duel/io/tiles.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace fs = std::filesystem;
 

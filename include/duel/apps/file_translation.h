@@ -15,7 +15,7 @@
 
 #include "duel/core/config.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 namespace duel {
 

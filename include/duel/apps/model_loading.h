@@ -9,7 +9,7 @@
 
 #include "duel/core/config.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 namespace duel {
 

@@ -16,22 +16,10 @@
 #include <mutex>
 #include <thread>
 
+#include "duel/data/batch.h"
 #include "duel/data/dataset.h"
 
 namespace duel {
-
-struct Batch {
-  torch::Tensor images;  // float [N, C, H, W] in [-1, 1]
-  torch::Tensor labels;  // int64 [N], undefined when the data has none
-  int64_t epoch = 0;     // epoch this batch belongs to
-  // Image-to-image data (data.pair): float [N, C', H, W] in [-1, 1], the B
-  // image paired with each A image (paired data) or a B image drawn
-  // independently (unpaired); undefined otherwise.
-  torch::Tensor targets;
-  // Captioned data (data.captions): int64 [N, L] token ids of one caption per
-  // image, drawn uniformly from that image's captions; undefined otherwise.
-  torch::Tensor text{};
-};
 
 struct LoaderOptions {
   int64_t batch_size = 64;
@@ -54,11 +42,6 @@ struct LoaderOptions {
   // flips) are drawn for the global batch and sliced the same way. Needs drop_last.
   int64_t shard = 0;
   int64_t shards = 1;
-};
-
-struct LoaderPosition {
-  int64_t epoch = 0;
-  int64_t batch = 0;  // batches of this epoch already handed out
 };
 
 // data.prefetch = -1 (auto): 2 batches ahead on CUDA, where host work hides

@@ -8,11 +8,12 @@
 //   onnx::Graph g("dcgan");
 //   auto z = g.input("z", onnx::kFloat, {"N", 100}, "latent noise ~ N(0, I)");
 //   auto x = g.unsqueeze(z, {2, 3});           // [N, 100] -> [N, 100, 1, 1]
-//   x = g.module(*body, x, "G.body");          // the Sequential, layer by layer
+//   x = onnx::export_module(g, *body, x, "G.body");  // the Sequential, layer by layer (nn/onnx_modules.h)
 //   g.output(x, "image", onnx::kFloat, {"N", 1, 28, 28}, "image in [-1, 1]");
 //   write_file_atomic("g.onnx", onnx::model_bytes(g, info));
 //
-// Graph::module() is the generic part: it recognises LibTorch's module
+// onnx::export_module() (nn/onnx_modules.h, beside the modules it knows; this
+// writer knows no network type) is the generic part: it recognises LibTorch's module
 // types (Sequential, Linear, Conv2d, ConvTranspose2d, BatchNorm2d (eval:
 // running statistics), InstanceNorm2d, ReLU, LeakyReLU, PReLU, Tanh,
 // Sigmoid, Dropout (identity in eval), ReflectionPad2d, ZeroPad2d, Identity)
@@ -61,7 +62,7 @@ struct Attribute {
 
 class Graph;
 
-// Implemented by duel's own modules so Graph::module() can export them
+// Implemented by duel's own modules so onnx::export_module() can export them
 // wherever they appear: x is the name of the module's input value; returns
 // the name of its output value.
 class Exportable {
@@ -85,9 +86,6 @@ class Graph {
   // Appends a node with one output and returns the output's value name.
   std::string node(const std::string& op, const std::vector<std::string>& inputs,
                    const std::vector<Attribute>& attributes = {});
-
-  // The module `m` (at `path`, for messages) applied to x, in eval-mode semantics.
-  std::string module(const torch::nn::Module& m, const std::string& x, const std::string& path);
 
   // Common functions, named after their LibTorch counterparts.
   std::string add(const std::string& a, const std::string& b) { return node("Add", {a, b}); }

@@ -12,10 +12,10 @@
 // (A folder dataset has no test split: reference and floor are then two
 // disjoint random halves of it.)
 //
-// The result records the feature network's identity (kind, hash, dataset,
+// Results record the feature network's identity (kind, hash, dataset,
 // accuracy), since numbers from different networks must never be compared.
-// `duel eval` writes it to <run>/eval/step-NNNNNN.json; the trainer uses the
-// same code for eval.every (FID and KID only) and keeps checkpoints/best.duel.
+// `duel eval` (apps/eval_checkpoint.h) writes them to <run>/eval/step-NNNNNN.json;
+// the trainer uses the same sets for eval.every (train/training_eval.h).
 #pragma once
 #include <torch/types.h>
 
@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "duel/metrics/feature_net.h"
 #include "duel/metrics/metrics.h"
+#include "duel/nn/feature_net.h"
 
 namespace duel {
 
@@ -72,91 +72,12 @@ struct RealSets {
 };
 RealSets load_real_sets(const Config& cfg, FeatureExtractor& net, const EvalOptions& options, bool with_floor);
 
+// Refuses options no evaluation can use (n too small for k, splits, KID subsets...).
+void check_eval_options(const EvalOptions& options);
+
 // n generated images (labels arange(n) % classes for conditional models),
 // drawn with `seed`; the global RNG state is restored afterwards.
 FeatureSet generate_set(GanModel& model, const DataShape& shape, FeatureExtractor& net, const EvalOptions& options,
                         torch::Device device = torch::kCPU);
-
-// --- duel eval --------------------------------------------------------------
-
-struct EvalRequest {
-  std::string checkpoint;
-  std::string features;           // empty: find_feature_net(dataset)
-  std::string save_features_dir;  // empty: none
-  std::string out_json;           // empty: <run>/eval/step-NNNNNN.json
-  EvalOptions options;
-  // Tests: a feature network to use instead of loading `features` (not owned;
-  // tests/unit/test_eval_pipeline.cpp feeds the pipeline a known feature map).
-  FeatureExtractor* extractor = nullptr;
-};
-
-struct EvalReport {
-  int64_t step = 0;
-  std::string model, checkpoint, json_path, dataset;
-  FeatureIdentity features;
-  MetricValues generated, floor;
-  bool has_floor = false;
-  std::string reference_description, floor_description, generated_description;
-  std::vector<std::pair<std::string, double>> seconds;  // phase -> wall seconds ("total" last)
-  std::vector<std::string> warnings;
-  std::string json;  // what was written to json_path
-};
-
-// Loads the checkpoint and the feature network, evaluates, writes the JSON
-// (and the .npy files when asked). `info` receives progress lines.
-EvalReport evaluate_checkpoint(const EvalRequest& request, const std::function<void(const std::string&)>& info = {});
-
-// The run folder of a checkpoint: the parent of its checkpoints/ folder, else its own folder.
-std::string run_dir_of_checkpoint(const std::string& checkpoint_path);
-// "step-NNNNNN.json": the name of a step's file under <run>/eval/.
-std::string step_file(int64_t step);
-// Writes an evaluation's JSON atomically to out_json, or when that is empty
-// to <run>/eval/step-NNNNNN.json; returns the path.
-std::string write_eval_json(const std::string& checkpoint, int64_t step, const std::string& out_json,
-                            const std::string& json);
-
-// --- periodic evaluation while training (eval.every) ---------------------------
-
-// Generated images [-1, 1] -> uint8 [N, C, H, W], rounded as a saved PNG is.
-torch::Tensor quantise(const torch::Tensor& images);
-
-class TrainingEvaluator {
- public:
-  // nullptr when eval.every is 0. Loads the feature network (eval.features or
-  // the default location) and the reference features once; throws
-  // duel::Error before training starts when they are unusable. The best FID
-  // so far is read back from run_dir/events.jsonl, so a resumed run keeps
-  // its best.duel unless it beats it.
-  static std::unique_ptr<TrainingEvaluator> create(const Config& cfg, const DataShape& shape,
-                                                   const std::string& run_dir);
-
-  bool due(int64_t step) const { return every_ > 0 && step % every_ == 0; }
-  struct Point {
-    double fid = 0;
-    MeanStd kid;
-    bool best = false;  // lowest FID so far
-    double seconds = 0;
-    std::vector<std::pair<std::string, double>> values;  // fid, kid, kid_std, eval_s
-    std::string summary;                                  // one line for the log
-  };
-  // Samples eval.n images (fixed seed, global RNG untouched) and scores them.
-  Point run(GanModel& model, int64_t step, torch::Device device);
-
-  // metrics.csv columns ",fid,kid" and the cells of one row: the values of an
-  // evaluation run since the previous row, else empty cells.
-  std::string csv_header() const { return ",fid,kid"; }
-  std::string csv_cells();
-
- private:
-  TrainingEvaluator() = default;
-  int64_t every_ = 0;
-  EvalOptions options_;
-  std::unique_ptr<FeatureExtractor> net_;
-  FeatureSet reference_;
-  std::shared_ptr<DataShape> shape_;
-  double best_fid_ = 0;
-  bool has_best_ = false;
-  std::optional<Point> pending_;
-};
 
 }  // namespace duel

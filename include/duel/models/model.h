@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "duel/core/config.h"
-#include "duel/data/loader.h"
+#include "duel/data/batch.h"
 
 namespace duel {
 

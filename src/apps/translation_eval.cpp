@@ -1,16 +1,17 @@
-#include "duel/metrics/translation_eval.h"
+#include "duel/apps/translation_eval.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 
+#include "duel/apps/eval_checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
-#include "duel/metrics/evaluate.h"
+#include "duel/io/image.h"
 #include "duel/metrics/image_quality.h"
 #include "duel/models/model.h"
-#include "duel/train/checkpoint.h"
 
 namespace duel {
 namespace {

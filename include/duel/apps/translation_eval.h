@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "duel/metrics/feature_net.h"
+#include "duel/nn/feature_net.h"
 
 namespace duel {
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "duel/data/loader.h"
+#include "duel/data/batch.h"
 #include "duel/models/model.h"
 
 namespace duel {
@@ -68,19 +68,5 @@ class Checkpoint {
 // equal digests mean bit-identical weights (checkpoint files themselves hold
 // optimizer keys that differ between processes, so compare these instead).
 uint32_t weights_digest(torch::nn::Module& net);
-
-// Global CPU RNG state as a tensor, and back.
-torch::Tensor get_rng_state();
-void set_rng_state(const torch::Tensor& state);
-
-// Restores the global CPU RNG state when it leaves scope. Whatever runs beside
-// training (building a feature network draws initial weights; evaluations and
-// reports draw noise) holds one, so it never changes what training draws next:
-// a resumed run, which builds those after restoring the checkpoint's RNG state,
-// stays bit-exact.
-struct RngRestore {
-  torch::Tensor state = get_rng_state();
-  ~RngRestore() { set_rng_state(state); }
-};
 
 }  // namespace duel

@@ -93,12 +93,4 @@ std::vector<ChartSpec> chart_specs(const RunLog& log);
 // NaN and infinities written as null (a gap in the curve).
 std::string chart_json(const RunLog& log);
 
-// JSON text made safe inside a <script> element: every '<' becomes \u003c
-// (so "</script>" in a value cannot end the element), U+2028/U+2029 are escaped.
-std::string script_safe_json(const std::string& json_text);
-// &, <, >, " and ' as entities.
-std::string html_escape(const std::string& text);
-// RFC 4648 base64 with padding.
-std::string base64_encode(const std::string& bytes);
-
 }  // namespace duel

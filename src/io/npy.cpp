@@ -1,10 +1,10 @@
 // NPY v1.0 writer; see npy.h for the layout.
-#include "duel/metrics/npy.h"
+#include "duel/io/npy.h"
 
 #include <cstring>
 
 #include "duel/core/error.h"
-#include "duel/io/image.h"
+#include "duel/core/files.h"
 
 namespace duel {
 

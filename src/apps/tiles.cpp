@@ -9,7 +9,7 @@
 // middle of that overlap, which leaves each kept pixel at least `overlap`
 // pixels away from the inner edge of the tile it is taken from. The output
 // is stitched at the same seams times the model's scale.
-#include "duel/io/tiles.h"
+#include "duel/apps/tiles.h"
 
 #include <torch/nn/functional/padding.h>
 

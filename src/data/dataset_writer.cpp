@@ -1,4 +1,4 @@
-#include "duel/data/export.h"
+#include "duel/data/dataset_writer.h"
 
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/io/image.h"
 
 namespace duel {

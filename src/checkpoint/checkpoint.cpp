@@ -1,5 +1,5 @@
 // Checkpoint read/write; see the header for the file layout.
-#include "duel/train/checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adam.h>
@@ -28,7 +28,9 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
-#include "duel/io/image.h"
+#include "duel/core/files.h"
+#include "duel/core/rng.h"
+#include "duel/data/text.h"
 #include "duel/models/model.h"
 
 namespace duel {
@@ -156,18 +158,6 @@ uint32_t weights_digest(torch::nn::Module& net) {
   for (auto& p : net.parameters()) add(p);
   for (auto& b : net.buffers()) add(b);
   return uint32_t(c);
-}
-
-torch::Tensor get_rng_state() {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  return gen.get_state();
-}
-
-void set_rng_state(const torch::Tensor& state) {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(state);
 }
 
 std::string Checkpoint::encode(GanModel& model, const Config& cfg, const TrainState& st) {

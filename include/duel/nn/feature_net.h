@@ -110,40 +110,10 @@ std::string find_feature_net(const std::string& dataset);
 // FNV-1a 64 over the names, shapes and bytes of a module's parameters and buffers.
 std::string weights_hash(const torch::nn::Module& module);
 
-// --- training -------------------------------------------------------------
-
-struct FeatureTrainOptions {
-  std::string dataset = "fashion-mnist";
-  std::string data_path;     // empty: the dataset's default location
-  std::string out;           // .duelfeat to write
-  int64_t epochs = 4;
-  int64_t steps = 0;         // > 0: stop after this many batches (tests)
-  int64_t batch_size = 128;
-  int64_t limit = 0;         // > 0: train on the first N images only
-  double lr = 3e-3;          // Adam, cosine-decayed to 0 over the run
-  bool augment = false;      // random horizontal flips and +-2 px shifts (helps longer runs)
-  uint64_t seed = 1;
-};
-
-struct FeatureTrainResult {
-  FeatureIdentity identity;
-  int64_t steps = 0;
-  double seconds = 0;
-  double test_accuracy = 0;
-  int64_t test_images = 0;
-};
-
-struct ImageSet;
-// Trains a FeatureNet classifier on labelled uint8 images (options: batch_size,
-// epochs or steps, lr with cosine decay, augment, seed); dataset/out/limit
-// are not used. Returns the net in eval mode (feature_scale not set).
-FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& options,
-                          const std::function<void(const std::string&)>& info = {});
-
-// Trains a FeatureNet on the dataset's train split, measures its accuracy on
-// the test split and writes it to options.out. `info` receives progress lines.
-FeatureTrainResult train_feature_net(const FeatureTrainOptions& options,
-                                     const std::function<void(const std::string&)>& info = {});
+// Writes net + identity as a .duelfeat file (atomically); load_feature_extractor reads it.
+void save_feature_net(FeatureNet& net, const FeatureIdentity& id, const std::string& path);
+// An extractor over a net in memory (what load_feature_extractor returns for a .duelfeat).
+std::unique_ptr<FeatureExtractor> make_feature_extractor(FeatureNet net, FeatureIdentity id);
 
 // Accuracy of an extractor's classifier on labelled uint8 images.
 double classifier_accuracy(FeatureExtractor& net, const torch::Tensor& images_u8, const torch::Tensor& labels);

@@ -1,0 +1,49 @@
+// Evaluating a checkpoint (`duel eval`): the request, the report, and the
+// run folder's eval/ files. Loads the checkpoint and the feature network,
+// compares the three image sets of metrics/evaluate.h and writes
+// <run>/eval/step-NNNNNN.json (and the features as .npy when asked).
+#pragma once
+#include <torch/types.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "duel/metrics/evaluate.h"
+
+namespace duel {
+
+struct EvalRequest {
+  std::string checkpoint;
+  std::string features;           // empty: find_feature_net(dataset)
+  std::string save_features_dir;  // empty: none
+  std::string out_json;           // empty: <run>/eval/step-NNNNNN.json
+  EvalOptions options;
+  // Tests: a feature network to use instead of loading `features` (not owned;
+  // tests/unit/test_eval_pipeline.cpp feeds the pipeline a known feature map).
+  FeatureExtractor* extractor = nullptr;
+};
+
+struct EvalReport {
+  int64_t step = 0;
+  std::string model, checkpoint, json_path, dataset;
+  FeatureIdentity features;
+  MetricValues generated, floor;
+  bool has_floor = false;
+  std::string reference_description, floor_description, generated_description;
+  std::vector<std::pair<std::string, double>> seconds;  // phase -> wall seconds ("total" last)
+  std::vector<std::string> warnings;
+  std::string json;  // what was written to json_path
+};
+
+// Loads the checkpoint and the feature network, evaluates, writes the JSON
+// (and the .npy files when asked). `info` receives progress lines.
+EvalReport evaluate_checkpoint(const EvalRequest& request, const std::function<void(const std::string&)>& info = {});
+
+// Writes an evaluation's JSON atomically to out_json, or when that is empty
+// to <run>/eval/step-NNNNNN.json; returns the path.
+std::string write_eval_json(const std::string& checkpoint, int64_t step, const std::string& out_json,
+                            const std::string& json);
+
+}  // namespace duel

@@ -1,0 +1,48 @@
+// Training duel's compact feature network (`duel features train`, and the
+// classifiers of the augmentation experiment): options, result, and the two
+// entry points. The network itself, its file format and loading live in
+// nn/feature_net.h; this is the pipeline that produces a .duelfeat.
+#pragma once
+#include <torch/types.h>
+
+#include <functional>
+#include <string>
+
+#include "duel/nn/feature_net.h"
+
+namespace duel {
+
+struct FeatureTrainOptions {
+  std::string dataset = "fashion-mnist";
+  std::string data_path;     // empty: the dataset's default location
+  std::string out;           // .duelfeat to write
+  int64_t epochs = 4;
+  int64_t steps = 0;         // > 0: stop after this many batches (tests)
+  int64_t batch_size = 128;
+  int64_t limit = 0;         // > 0: train on the first N images only
+  double lr = 3e-3;          // Adam, cosine-decayed to 0 over the run
+  bool augment = false;      // random horizontal flips and +-2 px shifts (helps longer runs)
+  uint64_t seed = 1;
+};
+
+struct FeatureTrainResult {
+  FeatureIdentity identity;
+  int64_t steps = 0;
+  double seconds = 0;
+  double test_accuracy = 0;
+  int64_t test_images = 0;
+};
+
+struct ImageSet;
+// Trains a FeatureNet classifier on labelled uint8 images (options: batch_size,
+// epochs or steps, lr with cosine decay, augment, seed); dataset/out/limit
+// are not used. Returns the net in eval mode (feature_scale not set).
+FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& options,
+                          const std::function<void(const std::string&)>& info = {});
+
+// Trains a FeatureNet on the dataset's train split, measures its accuracy on
+// the test split and writes it to options.out. `info` receives progress lines.
+FeatureTrainResult train_feature_net(const FeatureTrainOptions& options,
+                                     const std::function<void(const std::string&)>& info = {});
+
+}  // namespace duel
