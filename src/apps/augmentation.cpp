@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "duel/apps/feature_training.h"
 #include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"

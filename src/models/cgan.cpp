@@ -14,6 +14,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/data/dataset.h"
 #include "duel/models/dcgan.h"
 #include "duel/models/two_player.h"
 #include "duel/nn/onnx_modules.h"

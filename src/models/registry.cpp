@@ -3,6 +3,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/data/dataset.h"
 #include "duel/models/model.h"
 
 #include <torch/nn/functional/upsampling.h>

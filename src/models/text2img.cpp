@@ -15,6 +15,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/data/dataset.h"
 #include "duel/nn/ema.h"
 #include "duel/nn/init.h"
 #include "duel/models/two_player.h"

@@ -4,6 +4,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/data/dataset.h"
 
 namespace duel {
 namespace {

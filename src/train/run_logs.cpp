@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/io/image.h"  // write_file_atomic
 #include "duel/train/run_folder.h"
 

@@ -16,6 +16,7 @@
 #include "duel/apps/model_loading.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/io/image.h"
 #include "duel/checkpoint/checkpoint.h"
 

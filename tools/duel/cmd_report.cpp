@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "duel/apps/model_loading.h"
+#include "duel/apps/report.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/model.h"

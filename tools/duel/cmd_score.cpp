@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "duel/apps/anomaly.h"
 #include "duel/core/error.h"
+#include "duel/core/files.h"
 #include "duel/io/image.h"
 #include "duel/checkpoint/checkpoint.h"
 

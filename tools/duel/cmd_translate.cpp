@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "duel/apps/file_translation.h"
+#include "duel/apps/tiles.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"

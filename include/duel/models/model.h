@@ -20,6 +20,8 @@
 
 namespace duel {
 
+struct ImageSet;  // duel/data/dataset.h
+
 // Named scalars a step reports, in a stable order (they become CSV columns).
 // Detached 0-dim tensors: the trainer reads them only when it logs, so a GPU
 // step never waits for the host.
