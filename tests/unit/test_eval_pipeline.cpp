@@ -20,10 +20,12 @@
 
 #include <unistd.h>
 
+#include "duel/apps/eval_checkpoint.h"
+#include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
+#include "duel/core/rng.h"
 #include "duel/metrics/evaluate.h"
 #include "duel/models/model.h"
-#include "duel/checkpoint/checkpoint.h"
 
 using namespace duel;
 namespace fs = std::filesystem;
