@@ -271,7 +271,7 @@ TEST(I2IModels, FeatureNetworkIsATrainingResource) {
   auto missing = create_model(i2i_config("srresnet", {"model.sr_blocks=1", "model.sr_feature_weight=0.01",
                                                       "model.sr_features=/nonexistent/vgg.pt"}),
                               shape);
-  EXPECT_EQ(missing->translate(torch::zeros({1, 1, 7, 7}), "AtoB").sizes(), torch::IntArrayRef({1, 1, 28, 28}));
+  EXPECT_EQ(translator_of(*missing).translate(torch::zeros({1, 1, 7, 7}), "AtoB").sizes(), torch::IntArrayRef({1, 1, 28, 28}));
   EXPECT_THROW(missing->prepare_training(), Error);
   StepContext ctx;
   EXPECT_THROW(missing->step(pair_batch(2, 1, 1, 28), ctx), Error);

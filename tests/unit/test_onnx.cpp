@@ -20,10 +20,9 @@
 #include "duel/io/web_page.h"
 #include "duel/models/model.h"
 #include "duel/nn/onnx_modules.h"
-#include "test_util.h"
+#include "duel/models/capabilities.h"
 
 using namespace duel;
-using namespace duel::test;
 
 namespace {
 
@@ -232,7 +231,7 @@ TEST(Onnx, EveryRegisteredModelExportsOrSaysWhyNot) {
     if (!e) continue;  // duel export refuses it by name (src/apps/export.cpp)
     onnx::Graph g(name);
     try {
-      e->export_generator(g, capability<ImageTranslator>(*model) ? translator_of(*model).directions().front() : "");
+      e->export_generator(g, capability<ImageTranslator>(*model) ? require_capability<ImageTranslator>(*model).directions().front() : "");
       EXPECT_NE(onnx::model_bytes(g, {}).find("\x0A\x05image"), std::string::npos) << name;
       ++exported;
     } catch (const Error& err) {
