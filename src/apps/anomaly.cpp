@@ -1,7 +1,7 @@
 // Anomaly scoring (include/duel/apps/anomaly.h): opens the checkpoint's data
-// with every image of the split, scores it through GanModel::anomaly_scores,
+// with every image of the split, scores it through AnomalyScorer::anomaly_scores,
 // summarises the scores (per class; AUROC of one class vs the rest) and draws
-// reconstructions through GanModel::reconstruct.
+// reconstructions through AnomalyScorer::reconstruct.
 #include "duel/apps/anomaly.h"
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include "duel/core/error.h"
 #include "duel/io/image.h"
 #include "duel/metrics/auroc.h"
+#include "duel/models/capabilities.h"
 
 namespace duel {
 namespace {
@@ -65,7 +66,7 @@ AnomalyScoring open_anomaly_scoring(const Checkpoint& ck, const AnomalyRequest& 
   if (!a.score.empty()) s.model_config.set("model.aae_score", a.score);
   if (a.score_weight >= 0) s.model_config.set("model.aae_score_weight", a.score_weight);
   s.model = model_from_checkpoint(ck, s.model_config);
-  if (!s.model->scores_anomalies())
+  if (!capability<AnomalyScorer>(*s.model))
     throw Error("checkpoint '" + a.checkpoint + "' holds a " + ck.model_name() + " model, which cannot score images",
                 "duel score needs an aae checkpoint: duel train --config configs/aae28.toml --out runs/aae28");
   s.score_name = s.model_config.get_string("model.aae_score");
@@ -95,7 +96,7 @@ void score_images(AnomalyScoring& s, int64_t batch) {
   std::vector<std::pair<std::string, std::vector<torch::Tensor>>> kinds;
   for (int64_t i = 0; i < n; i += batch) {
     auto x = to_unit_range(s.data.images.slice(0, i, std::min(n, i + batch)));  // [B, C, H, W]
-    auto scored = s.model->anomaly_scores(x);
+    auto scored = require_capability<AnomalyScorer>(*s.model).anomaly_scores(x);
     chosen.push_back(scored.score);
     if (kinds.empty())
       for (const auto& [name, t] : scored.kinds) kinds.push_back({name, {}});
@@ -188,7 +189,7 @@ ReconstructionGrid reconstruction_grid(const AnomalyScoring& s, int64_t anomaly_
     if (g.empty()) continue;
     out.images += int64_t(g.size());
     auto x = to_unit_range(s.data.images.index_select(0, torch::tensor(g, torch::kInt64)));  // [g, C, H, W]
-    auto x_hat = s.model->reconstruct(x);                                                   // [g, C, H, W]
+    auto x_hat = require_capability<AnomalyScorer>(*s.model).reconstruct(x);                  // [g, C, H, W]
     for (int64_t i = 0; i < x.size(0); i += cols) {
       const int64_t e = std::min(x.size(0), i + cols);
       auto orig = x.slice(0, i, e), rec = x_hat.slice(0, i, e);

@@ -14,6 +14,7 @@
 #include "duel/data/dataset.h"
 #include "duel/data/dataset_writer.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/nn/feature_net.h"
 #include "duel/train/trainer.h"
@@ -103,12 +104,13 @@ ImageSet draw_labelled_set(GanModel& model, int64_t classes, int64_t per_class, 
   require(model.needs_labels() && classes > 0,
           "model '" + model.name() + "' is not conditional: its images have no labels to write",
           "train a conditional model (model.name = cgan) and augment with its checkpoint");
+  auto& noise = require_capability<NoiseSampler>(model);
   std::vector<torch::Tensor> images, labels;
   for (int64_t c = 0; c < classes; ++c)
     for (int64_t i = 0; i < per_class; i += batch) {
       const int64_t n = std::min(batch, per_class - i);
       auto y = torch::full({n}, c, torch::kInt64);
-      images.push_back(quantise(model.sample({model.make_noise(n, torch::kCPU), y})));  // uint8 [n, C, H, W]
+      images.push_back(quantise(noise.sample({noise.make_noise(n, torch::kCPU), y})));  // uint8 [n, C, H, W]
       labels.push_back(y);
     }
   ImageSet set;

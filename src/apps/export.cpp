@@ -10,6 +10,7 @@
 #include "duel/core/error.h"
 #include "duel/data/class_names.h"
 #include "duel/io/npy.h"
+#include "duel/models/capabilities.h"
 
 namespace fs = std::filesystem;
 
@@ -21,7 +22,7 @@ std::string contract(const GanModel& model, const DataShape& shape, int64_t z_wi
                      const onnx::Metadata& meta) {
   std::ostringstream d;
   d << "duel " << model.name() << " generator. ";
-  if (model.translates()) {
+  if (capability<ImageTranslator>(model)) {
     d << "Input 'input': float32 [N, C, H, W] images in [-1, 1] (" << direction
       << "). Output 'image': float32 [N, C', H*scale, W*scale] in [-1, 1].";
   } else {
@@ -39,8 +40,9 @@ std::string contract(const GanModel& model, const DataShape& shape, int64_t z_wi
 // Side of the reference inputs of a translator: `size`, else the training
 // size at the model's input resolution; a multiple of size_multiple().
 int64_t reference_side(const GanModel& model, const DataShape& shape, int64_t size) {
-  const int64_t m = model.size_multiple();
-  const int64_t side = size > 0 ? size : std::max<int64_t>(m, shape.size / model.scale() / m * m);
+  const auto& tr = require_capability<ImageTranslator>(model);
+  const int64_t m = tr.size_multiple();
+  const int64_t side = size > 0 ? size : std::max<int64_t>(m, shape.size / tr.scale() / m * m);
   require(side % m == 0,
           "--size " + std::to_string(side) + " is not a multiple of " + std::to_string(m) + ", which model '" +
               model.name() + "' needs",
@@ -53,8 +55,9 @@ int64_t reference_side(const GanModel& model, const DataShape& shape, int64_t si
 ExportedGenerator export_generator_onnx(GanModel& model, const DataShape& shape, const ExportRequest& req) {
   ExportedGenerator e;
   e.direction = req.direction;
-  if (model.translates()) {
-    if (e.direction.empty()) e.direction = model.directions().front();
+  const auto* translator = capability<ImageTranslator>(model);
+  if (translator) {
+    if (e.direction.empty()) e.direction = translator->directions().front();
     require(!req.web,
             "--web makes a page that draws images from noise, and model '" + model.name() + "' translates images",
             "export it with --out model.onnx and run it in ONNX Runtime (input 'input', output 'image')");
@@ -64,14 +67,14 @@ ExportedGenerator export_generator_onnx(GanModel& model, const DataShape& shape,
     require(req.reference_size == 0, "--size applies to translators; model '" + model.name() + "' generates from noise",
             "drop --size");
   }
-  if (model.translates() && req.reference) reference_side(model, shape, req.reference_size);  // refused before any write
+  if (translator && req.reference) reference_side(model, shape, req.reference_size);  // refused before any write
   auto* exporter = dynamic_cast<onnx::GeneratorExport*>(&model);
   require(exporter != nullptr, "model '" + model.name() + "' cannot be exported to ONNX: it has no export of its generator",
           "docs/export.md lists the models duel exports");
 
   onnx::Graph graph(model.name());
   e.meta = exporter->export_generator(graph, e.direction);
-  e.z_width = model.translates() ? 0 : model.make_noise(1, torch::kCPU).size(1);
+  e.z_width = translator ? 0 : require_capability<NoiseSampler>(model).make_noise(1, torch::kCPU).size(1);
   e.info.doc = contract(model, shape, e.z_width, e.direction, e.meta);
   e.info.metadata = {{"model", model.name()},
                      {"checkpoint_step", std::to_string(req.step)},
@@ -79,7 +82,7 @@ ExportedGenerator export_generator_onnx(GanModel& model, const DataShape& shape,
                      {"size", std::to_string(shape.size)},
                      {"classes", std::to_string(model.needs_labels() ? shape.num_classes : 0)},
                      {"image_range", "[-1, 1]"}};
-  if (!model.translates()) e.info.metadata.emplace_back("latent_dim", std::to_string(e.z_width));
+  if (!translator) e.info.metadata.emplace_back("latent_dim", std::to_string(e.z_width));
   e.info.metadata.insert(e.info.metadata.end(), e.meta.begin(), e.meta.end());
   e.bytes = onnx::model_bytes(graph, e.info);
   e.node_count = graph.node_count();
@@ -116,18 +119,19 @@ std::vector<int64_t> write_export_reference(GanModel& model, const DataShape& sh
   // An earlier reference of another model may have left inputs this one does not take.
   for (const char* f : {"z.npy", "label.npy", "input.npy", "image.npy"}) fs::remove(dir / f, ec);
   torch::Tensor out;
-  if (model.translates()) {
+  if (auto* translator = capability<ImageTranslator>(model)) {
     const int64_t side = reference_side(model, shape, r.size);
     // Channels read in `direction`: B's for BtoA (cyclegan), else A's.
     const int64_t c = r.direction == "BtoA" && shape.target_channels > 0 ? shape.target_channels : shape.channels;
     auto input = torch::rand({r.batch, c, side, side}) * 2 - 1;  // [N, C, S, S] in [-1, 1)
-    out = model.translate(input, r.direction);
+    out = translator->translate(input, r.direction);
     write_npy((dir / "input.npy").string(), input);
   } else {
+    auto& noise = require_capability<NoiseSampler>(model);
     SampleRequest s;
-    s.noise = model.make_noise(r.batch, torch::kCPU);
+    s.noise = noise.make_noise(r.batch, torch::kCPU);
     if (model.needs_labels()) s.labels = torch::randint(shape.num_classes, {r.batch}, torch::kInt64);
-    out = model.sample(s);
+    out = noise.sample(s);
     write_npy((dir / "z.npy").string(), s.noise);
     if (s.labels.defined()) write_npy((dir / "label.npy").string(), s.labels);
   }

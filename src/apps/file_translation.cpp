@@ -12,6 +12,7 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 
 namespace fs = std::filesystem;
 
@@ -64,7 +65,7 @@ std::vector<std::string> list_translation_inputs(const std::string& in) {
 
 std::unique_ptr<GanModel> load_translator(const Checkpoint& ck, Config& cfg, const std::string& command) {
   auto model = load_model(ck, cfg);
-  require(model->translates(),
+  require(capability<ImageTranslator>(*model) != nullptr,
           "model '" + ck.model_name() + "' of checkpoint '" + ck.path() + "' does not translate images",
           "duel " + command + " needs an image-to-image checkpoint: pix2pix and cyclegan translate, srgan upscales");
   return model;
@@ -78,13 +79,14 @@ int64_t input_channels(const DataShape& shape, const std::string& direction) {
 FileTranslationResult translate_files(GanModel& model, const DataShape& shape, const std::string& model_name,
                                       const FileTranslationRequest& req) {
   FileTranslationResult result;
-  const auto directions = model.directions();
+  auto* translator = capability<ImageTranslator>(model);
+  const auto directions = translator ? translator->directions() : std::vector<std::string>{};
   result.direction = req.direction.empty() ? (directions.empty() ? "AtoB" : directions.front()) : req.direction;
   require(std::find(directions.begin(), directions.end(), result.direction) != directions.end(),
           "model '" + model_name + "' cannot translate in direction '" + result.direction + "'",
           "its directions: " + join(directions) + " (--direction)");
   const int64_t channels = input_channels(shape, result.direction);
-  const int64_t multiple = std::max<int64_t>(1, model.size_multiple());
+  const int64_t multiple = std::max<int64_t>(1, translator->size_multiple());
   require(req.size == 0 || req.size % multiple == 0,
           "--size " + std::to_string(req.size) + " is not a multiple of " + std::to_string(multiple) + ", which model '" +
               model_name + "' needs",
@@ -124,7 +126,7 @@ FileTranslationResult translate_files(GanModel& model, const DataShape& shape, c
     std::vector<torch::Tensor> batch;
     for (size_t k = i; k < j; ++k) batch.push_back(inputs[k].pixels);
     auto x = to_unit_range(torch::cat(batch)).to(req.device);          // [n, C, H, W]
-    auto y = model.translate(x, result.direction).to(torch::kCPU);     // [n, C', H*scale, W*scale]
+    auto y = translator->translate(x, result.direction).to(torch::kCPU);     // [n, C', H*scale, W*scale]
     for (size_t k = i; k < j; ++k) {
       fs::create_directories(inputs[k].out.parent_path());
       write_image(inputs[k].out.string(), y[int64_t(k - i)]);

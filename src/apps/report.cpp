@@ -32,6 +32,7 @@
 #include "duel/io/gif.h"
 #include "duel/io/html.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/interpolation.h"
 #include "duel/train/run_folder.h"
 
@@ -430,13 +431,13 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
   // 2. The latent interpolation of the generator, from fixed noise (the same paths at every refresh).
   std::string interp_html;
   const auto& gen = options.generator;
-  if (gen.model && !gen.model->translates()) {
+  if (const auto* noise = gen.model ? capability<NoiseSampler>(*gen.model) : nullptr) {
     torch::Tensor start, end;
     {
       RngRestore restore;
       torch::manual_seed(20250001);
-      start = gen.model->make_noise(options.interp_rows, torch::kCPU);
-      end = gen.model->make_noise(options.interp_rows, torch::kCPU);
+      start = noise->make_noise(options.interp_rows, torch::kCPU);
+      end = noise->make_noise(options.interp_rows, torch::kCPU);
     }
     torch::Tensor labels;
     if (gen.model->needs_labels() && gen.shape.num_classes > 0)
@@ -506,8 +507,9 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
     h << "<p class=\"note\">no sample grid yet (train.sample_every)</p>\n";
   } else {
     h << "<p class=\"meta\">"
-      << (gen.model && gen.model->translates() ? "previews of a fixed batch of the data, input | output | target per row"
-                                               : "grids from the run's fixed noise")
+      << (gen.model && capability<ImageTranslator>(*gen.model)
+              ? "previews of a fixed batch of the data, input | output | target per row"
+              : "grids from the run's fixed noise")
       << " (samples/)";
     if (sum.grids_embedded < sum.grids_found)
       h << "; " << sum.grids_embedded << " of " << sum.grids_found << " grids, evenly spaced (log.report_grids)";

@@ -11,6 +11,7 @@
 #include "duel/core/error.h"
 #include "duel/data/text.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +68,12 @@ std::vector<double> parse_truncation(const std::string& text) {
   return out;
 }
 
+namespace {
+// The model's noise input; throws NoiseSampler::missing (translators say what
+// to use instead) when it has none, at the first draw as before.
+NoiseSampler& noise_of(const Sampler& s) { return require_capability<NoiseSampler>(*s.model); }
+}  // namespace
+
 Sampler make_sampler(GanModel& model, const DataShape& shape, const std::string& model_name, const SampleOptions& o) {
   Sampler s;
   s.model = &model;
@@ -85,7 +92,8 @@ Sampler make_sampler(GanModel& model, const DataShape& shape, const std::string&
   }
   // Style-based models: truncation and style mixing.
   const bool mixing = !o.mix.empty();
-  s.style_layers = model.style_layers();
+  const auto* style = capability<StyleControl>(model);
+  s.style_layers = style ? style->style_layers() : 0;
   require(s.style_layers > 0 || (o.truncation.empty() && !mixing),
           "--truncation and --mix need a style-based generator, and model '" + model_name + "' has none",
           "drop them, or sample from a stylegan checkpoint");
@@ -117,39 +125,40 @@ Sampler make_sampler(GanModel& model, const DataShape& shape, const std::string&
 }
 
 torch::Tensor traversal_grid(const Sampler& s, const std::string& code, int64_t rows, int64_t steps, int64_t& cols) {
-  auto images = s.model->traverse(code, rows, steps, torch::kCPU);  // [rows*steps', C, H, W]
+  auto& codes = require_capability<CodeTraversal>(*s.model);
+  auto images = codes.traverse(code, rows, steps, torch::kCPU);  // [rows*steps', C, H, W]
   cols = images.size(0) / rows;
   return make_grid(images, cols);
 }
 
 torch::Tensor truncation_sweep_grid(const Sampler& s, const std::vector<double>& psis, int64_t rows) {
   const int64_t cols = int64_t(psis.size());
-  auto z = s.model->make_noise(rows, torch::kCPU);  // [rows, L]
+  auto z = noise_of(s).make_noise(rows, torch::kCPU);  // [rows, L]
   std::vector<torch::Tensor> images;
   for (int64_t k = 0; k < cols; ++k) {
     SampleRequest req{z, {}};
     req.truncation = psis[size_t(k)];
-    images.push_back(s.model->sample(req));  // [rows, C, H, W]
+    images.push_back(noise_of(s).sample(req));  // [rows, C, H, W]
   }
   return make_grid(torch::stack(images, 1).flatten(0, 1), cols);
 }
 
 torch::Tensor style_mixing_grid(const Sampler& s, int64_t rows, int64_t steps) {
   torch::manual_seed(uint64_t(s.seed_a));
-  auto za = s.model->make_noise(rows, torch::kCPU);
+  auto za = noise_of(s).make_noise(rows, torch::kCPU);
   torch::manual_seed(uint64_t(s.seed_b));
-  auto zb = s.model->make_noise(steps, torch::kCPU);
+  auto zb = noise_of(s).make_noise(steps, torch::kCPU);
   auto draw = [&](const torch::Tensor& z) {
     SampleRequest req{z, {}};
     req.truncation = s.psi;
-    return s.model->sample(req);
+    return noise_of(s).sample(req);
   };
   auto row_src = draw(za), col_src = draw(zb);  // [rows, C, H, W], [steps, C, H, W]
   SampleRequest req{za.repeat_interleave(steps, 0), {}};
   req.mix = zb.repeat({rows, 1});
   req.crossover = s.crossover;
   req.truncation = s.psi;
-  auto cells = s.model->sample(req).view({rows, steps, col_src.size(1), col_src.size(2), col_src.size(3)});
+  auto cells = noise_of(s).sample(req).view({rows, steps, col_src.size(1), col_src.size(2), col_src.size(3)});
   auto blank = -torch::ones_like(col_src[0]).unsqueeze(0);  // black corner
   std::vector<torch::Tensor> grid{blank, col_src};
   for (int64_t i = 0; i < rows; ++i) {
@@ -160,16 +169,16 @@ torch::Tensor style_mixing_grid(const Sampler& s, int64_t rows, int64_t steps) {
 }
 
 torch::Tensor text_walk_grid(const Sampler& s, int64_t rows, int64_t steps) {
-  auto z = s.model->make_noise(rows, torch::kCPU).repeat_interleave(steps, 0);  // [rows*steps, L]
+  auto z = noise_of(s).make_noise(rows, torch::kCPU).repeat_interleave(steps, 0);  // [rows*steps, L]
   SampleRequest req{z, {}};
   req.text = text_for(s, z.size(0));
   req.text_to = s.prompt_to_ids.expand({z.size(0), -1}).contiguous();
   req.text_mix = torch::linspace(0.0, 1.0, steps).repeat({rows});  // [rows*steps]
-  return make_grid(s.model->sample(req), steps);
+  return make_grid(noise_of(s).sample(req), steps);
 }
 
 Interpolation interpolation_of(const Sampler& s, int64_t rows, int64_t steps) {
-  auto start = s.model->make_noise(rows, torch::kCPU), end = s.model->make_noise(rows, torch::kCPU);
+  auto start = noise_of(s).make_noise(rows, torch::kCPU), end = noise_of(s).make_noise(rows, torch::kCPU);
   // Path r: --class, else class r (one class per row); text2img: the prompt on every path.
   torch::Tensor labels;
   if (s.conditional) labels = torch::arange(rows, torch::kInt64).remainder(s.shape.num_classes);
@@ -183,11 +192,11 @@ torch::Tensor draw_samples(const Sampler& s, int64_t n, int64_t per_row, int64_t
   if (!each_dir.empty()) fs::create_directories(each_dir);
   for (int64_t i = 0; i < n; i += batch) {
     const int64_t m = std::min(batch, n - i);
-    SampleRequest req{s.model->make_noise(m, torch::kCPU), labels_for(s, i, m, per_row)};
+    SampleRequest req{noise_of(s).make_noise(m, torch::kCPU), labels_for(s, i, m, per_row)};
     req.text = text_for(s, m);
     req.truncation = s.psi;
     req.average = !s.live;
-    auto images = s.model->sample(req);
+    auto images = noise_of(s).sample(req);
     if (!each_dir.empty())
       for (int64_t j = 0; j < m; ++j) {
         std::ostringstream name;

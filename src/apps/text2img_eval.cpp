@@ -17,6 +17,7 @@
 #include "duel/io/image.h"
 #include "duel/metrics/evaluate.h"
 #include "duel/metrics/metrics.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/nn/feature_net.h"
 
@@ -25,12 +26,13 @@ namespace {
 
 // Images [n, C, H, W] uint8 for one prompt per image (token ids [n, L]).
 torch::Tensor draw(GanModel& model, const torch::Tensor& ids) {
+  auto& noise = require_capability<NoiseSampler>(model);
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < ids.size(0); i += 250) {
     const int64_t m = std::min<int64_t>(250, ids.size(0) - i);
-    SampleRequest r{model.make_noise(m, torch::kCPU), {}};
+    SampleRequest r{noise.make_noise(m, torch::kCPU), {}};
     r.text = ids.slice(0, i, i + m);
-    parts.push_back(quantise(model.sample(r)));
+    parts.push_back(quantise(noise.sample(r)));
   }
   return torch::cat(parts);
 }

@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "duel/core/error.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace duel {
@@ -74,9 +75,11 @@ torch::Tensor pad_to_multiple(const torch::Tensor& images, int64_t multiple) {
 }
 
 torch::Tensor translate_tiled(GanModel& model, const torch::Tensor& images, const TileOptions& opt) {
-  require(model.translates(), "model '" + model.name() + "' does not translate images",
+  auto* translator = capability<ImageTranslator>(model);
+  require(translator != nullptr, "model '" + model.name() + "' does not translate images",
           "use a pix2pix, cyclegan or srgan checkpoint");
-  const auto dirs = model.directions();
+  ImageTranslator& tr = *translator;
+  const auto dirs = tr.directions();
   require(std::find(dirs.begin(), dirs.end(), opt.direction) != dirs.end(),
           "model '" + model.name() + "' has no direction '" + opt.direction + "'",
           "its directions: " + join(dirs));
@@ -84,7 +87,7 @@ torch::Tensor translate_tiled(GanModel& model, const torch::Tensor& images, cons
           "translate_tiled: images must be a non-empty [N, C, H, W] tensor");
   require(opt.overlap >= 0, "the tile overlap must be >= 0, got " + std::to_string(opt.overlap));
   require(opt.batch >= 1, "the tile batch must be >= 1, got " + std::to_string(opt.batch));
-  const int64_t m = std::max<int64_t>(1, model.size_multiple()), scale = std::max<int64_t>(1, model.scale());
+  const int64_t m = std::max<int64_t>(1, tr.size_multiple()), scale = std::max<int64_t>(1, tr.scale());
   const int64_t tile = opt.tile / m * m;
   require(tile >= m,
           "the tile side " + std::to_string(opt.tile) + " is smaller than model '" + model.name() +
@@ -98,7 +101,7 @@ torch::Tensor translate_tiled(GanModel& model, const torch::Tensor& images, cons
   const auto home = images.device();
 
   auto run = [&](const torch::Tensor& x) {
-    auto y = model.translate(x.to(opt.device), opt.direction).to(home);
+    auto y = tr.translate(x.to(opt.device), opt.direction).to(home);
     require(y.dim() == 4 && y.size(0) == x.size(0) && y.size(2) == x.size(2) * scale && y.size(3) == x.size(3) * scale,
             "model '" + model.name() + "' returned an output of the wrong size from translate()",
             "this is a bug in the model");

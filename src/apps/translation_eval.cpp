@@ -11,6 +11,7 @@
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
 #include "duel/metrics/image_quality.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace duel {
@@ -42,7 +43,7 @@ nlohmann::json scores_json(const PairedScores& s) { return {{"l1", s.l1}, {"psnr
 bool checkpoint_translates(const std::string& checkpoint) {
   Checkpoint ck = Checkpoint::read(checkpoint);
   Config cfg = Config::from_string(ck.config_toml(), ck.path());
-  return create_model(cfg, ck.state().shape)->translates();
+  return capability<ImageTranslator>(*create_model(cfg, ck.state().shape)) != nullptr;
 }
 
 TranslationReport evaluate_translation(const TranslationEvalRequest& req,
@@ -57,8 +58,10 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   const DataShape shape = ck.state().shape;
   auto model = create_model(cfg, shape);
   ck.restore(*model, /*optimizers=*/false);
-  require(model->translates(), "model '" + model->name() + "' does not translate images",
+  auto* translator = capability<ImageTranslator>(*model);
+  require(translator != nullptr, "model '" + model->name() + "' does not translate images",
           "this evaluation is for pix2pix, cyclegan, srgan and srresnet checkpoints");
+  ImageTranslator& tr = *translator;
   rep.step = ck.state().step;
   rep.model = ck.model_name();
   rep.checkpoint = req.checkpoint;
@@ -71,10 +74,10 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   rep.seconds.emplace_back("load", since(t));
   say("data: " + rep.data);
 
-  const bool two_way = model->directions().size() == 2;
+  const bool two_way = tr.directions().size() == 2;
   const bool has_targets = data.targets.defined();
-  const bool paired = model->scale() > 1 || (has_targets && data.paired);
-  rep.baseline_name = model->scale() > 1 ? "bicubic" : "identity";
+  const bool paired = tr.scale() > 1 || (has_targets && data.paired);
+  rep.baseline_name = tr.scale() > 1 ? "bicubic" : "identity";
 
   // The classifier for class domains (cyclegan on data.pair = classes).
   std::unique_ptr<FeatureExtractor> net;
@@ -122,17 +125,17 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
       auto idx = torch::arange(i, j, torch::kInt64).remainder(data.targets.size(0));
       b.targets = to_unit_range(centre_crop(data.targets.index_select(0, idx), shape.size));
     }
-    auto [input, target] = model->io_of(b);
-    auto out = as_saved(model->translate(input, "AtoB"));  // [N, C', H, W]
+    auto [input, target] = tr.io_of(b);
+    auto out = as_saved(tr.translate(input, "AtoB"));  // [N, C', H, W]
     if (paired && target.defined()) {
       out_sums.add(out, target);
-      auto base = model->scale() > 1 ? upscale_bicubic(input, model->scale()) : input;
+      auto base = tr.scale() > 1 ? upscale_bicubic(input, tr.scale()) : input;
       if (base.sizes() == target.sizes()) base_sums.add(as_saved(base), target);
     }
     if (two_way && has_targets) {
-      auto back = as_saved(model->translate(b.targets, "BtoA"));  // G_BA(b)
-      cyc_a += (as_saved(model->translate(out, "BtoA")) - b.images).abs().mean({1, 2, 3}).div(2).sum().item<double>();
-      cyc_b += (as_saved(model->translate(back, "AtoB")) - b.targets).abs().mean({1, 2, 3}).div(2).sum().item<double>();
+      auto back = as_saved(tr.translate(b.targets, "BtoA"));  // G_BA(b)
+      cyc_a += (as_saved(tr.translate(out, "BtoA")) - b.images).abs().mean({1, 2, 3}).div(2).sum().item<double>();
+      cyc_b += (as_saved(tr.translate(back, "AtoB")) - b.targets).abs().mean({1, 2, 3}).div(2).sum().item<double>();
       nb += b.images.size(0);
       if (net) {
         hits_ab += predicted(out).eq(class_b).sum().item<int64_t>();

@@ -19,6 +19,7 @@
 #include "duel/core/rng.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace duel {
@@ -129,18 +130,19 @@ FeatureSet generate_set(GanModel& model, const DataShape& shape, FeatureExtracto
   const bool conditional = model.needs_labels();
   require(!conditional || shape.num_classes > 0, "model '" + model.name() + "' needs labels but knows no classes",
           "the checkpoint's data shape lacks num_classes");
+  auto& noise = require_capability<NoiseSampler>(model);
   std::vector<torch::Tensor> parts, labels;
   {
     RngRestore restore;
     torch::manual_seed(o.seed);
     for (int64_t i = 0; i < o.n; i += o.batch) {
       const int64_t m = std::min(o.batch, o.n - i);
-      SampleRequest req{model.make_noise(m, torch::kCPU).to(device), {}};
+      SampleRequest req{noise.make_noise(m, torch::kCPU).to(device), {}};
       if (conditional) {
         labels.push_back(torch::arange(i, i + m, torch::kInt64).remainder(shape.num_classes));
         req.labels = labels.back().to(device);
       }
-      parts.push_back(quantise(model.sample(req)));
+      parts.push_back(quantise(noise.sample(req)));
     }
   }
   return make_set(torch::cat(parts), conditional ? torch::cat(labels) : torch::Tensor(), net, o,

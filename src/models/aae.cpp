@@ -302,7 +302,7 @@ torch::Tensor Aae::combine(const ScoreParts& p) const {
 
 torch::Tensor Aae::anomaly_score(const torch::Tensor& images) { return combine(score_parts(images)); }
 
-GanModel::AnomalyScores Aae::anomaly_scores(const torch::Tensor& images) {
+AnomalyScorer::AnomalyScores Aae::anomaly_scores(const torch::Tensor& images) {
   const ScoreParts p = score_parts(images);
   AnomalyScores out;
   out.score = combine(p);

@@ -135,7 +135,7 @@ const bool keys_registered = [] {
   return true;
 }();
 
-class Infogan : public TwoPlayerGan {
+class Infogan : public TwoPlayerGan, public CodeTraversal {
  public:
   Infogan(const Config& cfg, const DataShape& shape, DcganGenerator g, InfoganDiscriminator d)
       : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d), codes_(d->codes),

@@ -5,6 +5,7 @@
 
 #include "duel/core/error.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/nn/latent.h"
 
@@ -33,7 +34,7 @@ Interpolation interpolate(GanModel& model, const torch::Tensor& start, const tor
   SampleRequest request{z, per_image_labels};
   request.truncation = truncation;
   if (text.defined()) request.text = text.to(torch::kInt64).repeat_interleave(steps, 0).to(start.device());  // [rows*steps, L]
-  out.images = model.sample(request).to(torch::kCPU);  // [rows*steps, C, H, W]
+  out.images = require_capability<NoiseSampler>(model).sample(request).to(torch::kCPU);  // [rows*steps, C, H, W]
   out.grid = make_grid(out.images, steps);
   // Frame t shows every path's point t side by side; the animation walks there and back.
   auto per_step = out.images.reshape({rows, steps, out.images.size(1), out.images.size(2), out.images.size(3)});

@@ -4,9 +4,8 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
-
-#include <torch/nn/functional/upsampling.h>
 
 namespace duel {
 namespace {
@@ -33,47 +32,13 @@ void apply_model_defaults(Config& cfg) {
     if (!cfg.was_set(key)) cfg.set(key, value);
 }
 
-torch::Tensor GanModel::traverse(const std::string&, int64_t, int64_t, torch::Device) {
-  throw Error("model '" + name() + "' has no latent codes to traverse", "--traverse works with infogan checkpoints");
-}
-
-torch::Tensor GanModel::anomaly_score(const torch::Tensor&) {
-  throw Error("model '" + name() + "' cannot score images for anomalies",
-              "train an aae (adversarial autoencoder) and score with its checkpoint");
-}
-
-torch::Tensor GanModel::reconstruct(const torch::Tensor&) {
-  throw Error("model '" + name() + "' has no encoder to reconstruct images with",
-              "reconstruct with an aae (adversarial autoencoder) checkpoint");
-}
-
-torch::Tensor GanModel::translate(const torch::Tensor&, const std::string&) {
-  throw Error("model '" + name() + "' does not translate images",
-              "translate and upscale with a pix2pix, cyclegan or srgan checkpoint");
-}
-
-std::vector<torch::Tensor> GanModel::preview(const Batch& fixed) {
-  auto [input, target] = io_of(fixed);
-  auto output = translate(input, "AtoB");  // [N, C', H, W]
-  std::vector<torch::Tensor> cols;
-  auto fit = [&](torch::Tensor x) {  // same side and channels as the output
-    if (x.size(2) != output.size(2) || x.size(3) != output.size(3))
-      x = torch::nn::functional::interpolate(
-          x, torch::nn::functional::InterpolateFuncOptions()
-                 .size(std::vector<int64_t>{output.size(2), output.size(3)})
-                 .mode(torch::kNearest));
-    if (x.size(1) != output.size(1)) x = x.size(1) == 1 ? x.expand({-1, output.size(1), -1, -1}) : x.mean(1, true);
-    return x;
-  };
-  cols.push_back(fit(input.to(output.device())));
-  cols.push_back(output);
-  if (target.defined()) cols.push_back(fit(target.to(output.device())));
-  return cols;
+std::vector<torch::Tensor> GanModel::preview(const Batch&) {
+  throw Error("model '" + name() + "' previews no batch of images", "fill PreviewInputs::batch only with a preview()");
 }
 
 PreviewInputs GanModel::preview_inputs(const ImageSet&, int64_t n, int64_t, torch::Device device) const {
   PreviewInputs p;
-  p.request.noise = make_noise(n, device);
+  if (const auto* noise = capability<NoiseSampler>(*this)) p.request.noise = noise->make_noise(n, device);
   return p;
 }
 

@@ -167,7 +167,7 @@ const bool keys_registered = [] {
   return true;
 }();
 
-class Stylegan : public TwoPlayerGan {
+class Stylegan : public TwoPlayerGan, public StyleControl {
  public:
   Stylegan(const Config& cfg, const DataShape& shape, StyleGenerator g, StyleDiscriminator d)
       : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d), mixing_(cfg.get_float("model.style_mixing")) {}

@@ -6,6 +6,8 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 
+#include <torch/nn/functional/upsampling.h>
+
 namespace duel {
 namespace {
 // Keys of the PatchGAN discriminators pix2pix and cyclegan share.
@@ -19,18 +21,9 @@ const bool keys_registered = [] {
 }();
 }  // namespace
 
-torch::Tensor Translator::sample(const SampleRequest&) {
-  throw Error("model '" + name() + "' translates images and draws nothing from noise",
-              "use duel translate --checkpoint CKPT --in IMAGES --out DIR" +
-                  std::string(scale() > 1 ? " or duel upscale --checkpoint CKPT in.png out.png" : ""));
-}
-
-torch::Tensor Translator::make_noise(int64_t n, torch::Device device) const {
-  return torch::zeros({n, 1}, torch::TensorOptions().device(device));
-}
-
 PreviewInputs Translator::preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const {
-  PreviewInputs p = GanModel::preview_inputs(data, n, size, device);  // noise unused, kept in checkpoints as before
+  PreviewInputs p;
+  p.request.noise = torch::zeros({n, 1}, torch::TensorOptions().device(device));  // unused, kept in checkpoints
   const int64_t k = std::min<int64_t>(n, 8);
   auto crop = [&](const torch::Tensor& x) {
     return to_unit_range(centre_crop(x.slice(0, 0, k), size).contiguous()).to(device);
@@ -39,6 +32,25 @@ PreviewInputs Translator::preview_inputs(const ImageSet& data, int64_t n, int64_
   if (data.targets.defined()) p.batch.targets = crop(data.targets);
   if (data.labels.defined()) p.batch.labels = data.labels.slice(0, 0, k).to(device);
   return p;
+}
+
+std::vector<torch::Tensor> Translator::preview(const Batch& fixed) {
+  auto [input, target] = io_of(fixed);
+  auto output = translate(input, "AtoB");  // [N, C', H, W]
+  std::vector<torch::Tensor> cols;
+  auto fit = [&](torch::Tensor x) {  // same side and channels as the output
+    if (x.size(2) != output.size(2) || x.size(3) != output.size(3))
+      x = torch::nn::functional::interpolate(
+          x, torch::nn::functional::InterpolateFuncOptions()
+                 .size(std::vector<int64_t>{output.size(2), output.size(3)})
+                 .mode(torch::kNearest));
+    if (x.size(1) != output.size(1)) x = x.size(1) == 1 ? x.expand({-1, output.size(1), -1, -1}) : x.mean(1, true);
+    return x;
+  };
+  cols.push_back(fit(input.to(output.device())));
+  cols.push_back(output);
+  if (target.defined()) cols.push_back(fit(target.to(output.device())));
+  return cols;
 }
 
 void Translator::check_direction(const std::string& direction) const {

@@ -9,6 +9,7 @@
 #include "duel/data/dataset.h"
 #include "duel/io/tensorboard.h"
 #include "duel/train/training_eval.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/checkpoint/checkpoint.h"
 #include "duel/train/collapse.h"
@@ -131,7 +132,8 @@ class CollapseProbeCallback : public TrainCallback {
  public:
   explicit CollapseProbeCallback(const TrainRun& run) {
     std::string no_probe;
-    if (!run.model.translates() && run.writer) probe_ = CollapseProbe::create(run.config, run.data, &no_probe);
+    if (!capability<ImageTranslator>(run.model) && run.writer)
+      probe_ = CollapseProbe::create(run.config, run.data, &no_probe);
     if (probe_) run.info("collapse probe: " + probe_->network());
   }
   void on_grid(const TrainRun& run, const GridEvent& g) override {

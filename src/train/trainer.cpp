@@ -29,6 +29,7 @@
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/train/divergence_guard.h"
 #include "duel/train/monitor.h"
@@ -249,7 +250,7 @@ void Trainer::build_loader() {
   lo_.crop = cfg_.get_int("data.crop");
   lo_.flip = cfg_.get_bool("data.flip");
   loader_ = std::make_unique<Loader>(data_, lo_);
-  if (model_->translates())
+  if (capability<ImageTranslator>(*model_))
     require(cfg_.get_int("eval.every") == 0,
             "eval.every measures FID of generated samples, and " + model_->name() + " translates images instead",
             "set eval.every = 0 and run duel eval on the checkpoint (PSNR/SSIM, translation accuracy)");
@@ -400,7 +401,7 @@ std::string Trainer::save_grid(const std::string& path, bool periodic) {
   } else {
     SampleRequest request{st_.fixed_noise, st_.fixed_labels};
     request.text = st_.fixed_text;
-    g.samples = model_->sample(request);
+    g.samples = require_capability<NoiseSampler>(*model_).sample(request);
     g.grid = make_grid(g.samples, int64_t(std::ceil(std::sqrt(double(g.samples.size(0))))));
   }
   g.png = encode_png(g.grid);

@@ -33,6 +33,7 @@
 #include "duel/data/loader.h"
 #include "duel/data/pairs.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace fs = std::filesystem;
@@ -188,7 +189,7 @@ std::vector<std::string> seeds_toml() {
 
 // A small model with every kind of state a checkpoint holds: parameters,
 // buffers (BatchNorm's running stats and int64 counter), Adam state, extra state.
-class TinyModel : public GanModel {
+class TinyModel : public GanModel, public NoiseSampler {
  public:
   TinyModel()
       : g_(torch::nn::Linear(4, 6), torch::nn::BatchNorm1d(6), torch::nn::Linear(6, 3)),

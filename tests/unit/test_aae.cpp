@@ -16,6 +16,7 @@
 #include "duel/data/dataset.h"
 #include "duel/metrics/auroc.h"
 #include "duel/models/aae.h"
+#include "duel/models/capabilities.h"
 
 using namespace duel;
 
@@ -52,12 +53,12 @@ TEST_P(AaeShapes, EncodeDecodeScoreAndStep) {
   auto x = torch::rand({4, channels, size, size}) * 2 - 1;
   EXPECT_EQ(aae.encode(x).sizes(), torch::IntArrayRef({4, 8}));
   EXPECT_EQ(aae.reconstruct(x).sizes(), torch::IntArrayRef({4, channels, size, size}));
-  auto z = model->make_noise(3, torch::kCPU);
+  auto z = require_capability<NoiseSampler>(*model).make_noise(3, torch::kCPU);
   EXPECT_EQ(z.sizes(), torch::IntArrayRef({3, 8}));
-  auto s = model->sample({z, {}});
+  auto s = require_capability<NoiseSampler>(*model).sample({z, {}});
   EXPECT_EQ(s.sizes(), torch::IntArrayRef({3, channels, size, size}));
   EXPECT_LE(s.abs().max().item<float>(), 1.0f);
-  auto scores = model->anomaly_score(x);
+  auto scores = require_capability<AnomalyScorer>(*model).anomaly_score(x);
   ASSERT_EQ(scores.sizes(), torch::IntArrayRef({4}));
   EXPECT_TRUE(torch::isfinite(scores).all().item<bool>());
   EXPECT_TRUE((scores >= 0).all().item<bool>());
@@ -92,7 +93,7 @@ TEST(Aae, RejectsUnsupportedSizesAndImageStabilisers) {
   cfg.set_from_string("train.diffaug=translation");
   EXPECT_THROW(create_model(cfg, DataShape{1, 28, 0}), Error);
   auto model = create_model(aae_config(), DataShape{1, 28, 0});
-  EXPECT_THROW(model->anomaly_score(torch::zeros({2, 3, 28, 28})), Error);  // wrong channels
+  EXPECT_THROW(require_capability<AnomalyScorer>(*model).anomaly_score(torch::zeros({2, 3, 28, 28})), Error);  // wrong channels
 }
 
 TEST(Aae, PhasesRunInOrderAndTheRegularisationMovesOnlyE) {
@@ -154,7 +155,7 @@ TEST(Aae, ScoreKindsAndCheckpointRoundTrip) {
   // latent = 0.5 |z|^2 / L; recon = per-image MSE; combined = recon + w * latent.
   EXPECT_TRUE(torch::allclose(parts.latent, 0.5 * z.square().sum(1) / 8.0));
   EXPECT_TRUE(torch::allclose(parts.recon, (as_aae(*model).reconstruct(x) - x).square().mean({1, 2, 3})));
-  EXPECT_TRUE(torch::allclose(model->anomaly_score(x), parts.recon + 0.1 * parts.latent));  // the default score
+  EXPECT_TRUE(torch::allclose(require_capability<AnomalyScorer>(*model).anomaly_score(x), parts.recon + 0.1 * parts.latent));  // the default score
   auto cfg2 = cfg;
   cfg2.set_from_string("model.aae_score=recon");
 
@@ -171,7 +172,7 @@ TEST(Aae, ScoreKindsAndCheckpointRoundTrip) {
   ck.restore(*other, true);
   auto a = model->nets(), b = other->nets();
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(weights_digest(*a[i].second), weights_digest(*b[i].second));
-  EXPECT_TRUE(torch::equal(other->anomaly_score(x), parts.recon));
+  EXPECT_TRUE(torch::equal(require_capability<AnomalyScorer>(*other).anomaly_score(x), parts.recon));
   std::filesystem::remove(path);
 }
 

@@ -11,6 +11,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/core/rng.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "test_util.h"
 
@@ -48,9 +49,9 @@ TEST_P(FamilyStep, ShapesAndOneStepChangesBothNets) {
   const int64_t classes = name == "cgan" ? 10 : 0;
   auto cfg = family_config(name, sets);
   auto model = create_model(cfg, DataShape{channels, size, classes});
-  auto z = model->make_noise(3, torch::kCPU);
+  auto z = sampler_of(*model).make_noise(3, torch::kCPU);
   torch::Tensor labels = classes ? torch::tensor({0, 4, 9}, torch::kInt64) : torch::Tensor();
-  auto x = model->sample({z, labels});
+  auto x = sampler_of(*model).sample({z, labels});
   EXPECT_EQ(x.sizes(), torch::IntArrayRef({3, channels, size, size}));
   EXPECT_LE(x.abs().max().item<float>(), 1.0f);
 
@@ -128,9 +129,9 @@ TEST(Family, CganLabelsSteerTheGenerator) {
   torch::manual_seed(3);
   auto model = create_model(family_config("cgan"), DataShape{1, 28, 10});
   EXPECT_TRUE(model->needs_labels());
-  auto z = model->make_noise(2, torch::kCPU);
-  auto a = model->sample({z, torch::tensor({1, 1}, torch::kInt64)});
-  auto b = model->sample({z, torch::tensor({1, 7}, torch::kInt64)});
+  auto z = sampler_of(*model).make_noise(2, torch::kCPU);
+  auto a = sampler_of(*model).sample({z, torch::tensor({1, 1}, torch::kInt64)});
+  auto b = sampler_of(*model).sample({z, torch::tensor({1, 7}, torch::kInt64)});
   EXPECT_TRUE(torch::equal(a[0], b[0]));
   EXPECT_FALSE(torch::equal(a[1], b[1]));
 }
@@ -141,8 +142,8 @@ TEST(Family, EmaSamplesDifferFromLiveWeightsAndSurviveACheckpoint) {
   auto model = create_model(cfg, DataShape{1, 28, 0});
   auto ctx = toy_context(1, 28, 0);
   for (int i = 0; i < 3; ++i) model->step(toy_batch(4, 1, 28, 0), ctx);
-  auto z = model->make_noise(2, torch::kCPU);
-  auto with_ema = model->sample({z, {}});
+  auto z = sampler_of(*model).make_noise(2, torch::kCPU);
+  auto with_ema = sampler_of(*model).sample({z, {}});
   TrainState st;
   st.shape = DataShape{1, 28, 0};
   st.fixed_noise = z;
@@ -152,10 +153,10 @@ TEST(Family, EmaSamplesDifferFromLiveWeightsAndSurviveACheckpoint) {
   torch::manual_seed(9);
   auto other = create_model(cfg, DataShape{1, 28, 0});
   Checkpoint::read(path).restore(*other, true);
-  EXPECT_TRUE(torch::equal(other->sample({z, {}}), with_ema));
+  EXPECT_TRUE(torch::equal(sampler_of(*other).sample({z, {}}), with_ema));
   auto no_ema_cfg = cfg;
   no_ema_cfg.set_from_string("train.ema=0");
   auto live = create_model(no_ema_cfg, DataShape{1, 28, 0});
   Checkpoint::read(path).restore(*live, true);
-  EXPECT_FALSE(torch::equal(live->sample({z, {}}), with_ema));
+  EXPECT_FALSE(torch::equal(sampler_of(*live).sample({z, {}}), with_ema));
 }

@@ -11,6 +11,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/losses/cycle.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/nn/i2i_nets.h"
 #include "duel/nn/init.h"
@@ -185,7 +186,7 @@ TEST_P(I2IStep, OneStepChangesEveryNetAndTranslates) {
   auto [name, sets, shape] = GetParam();
   torch::manual_seed(0);
   auto model = create_model(i2i_config(name, sets), shape);
-  ASSERT_TRUE(model->translates());
+  ASSERT_NE(capability<ImageTranslator>(*model), nullptr);
   std::vector<std::vector<torch::Tensor>> before;
   for (auto& [n, net] : model->nets()) before.push_back(snapshot(*net));
   StepContext ctx;
@@ -196,17 +197,18 @@ TEST_P(I2IStep, OneStepChangesEveryNetAndTranslates) {
   for (auto& [n, net] : model->nets()) EXPECT_FALSE(same(before[i++], snapshot(*net))) << name << " net " << n;
 
   // Translation: shape, range, scale.
-  const int64_t in = shape.size / model->scale();
+  const int64_t in = shape.size / translator_of(*model).scale();
   auto x = torch::rand({2, shape.channels, in, in}) * 2 - 1;
-  auto y = model->translate(x, "AtoB");
+  auto y = translator_of(*model).translate(x, "AtoB");
   const int64_t out_c = shape.target_channels ? shape.target_channels : shape.channels;
   EXPECT_EQ(y.sizes(), torch::IntArrayRef({2, out_c, shape.size, shape.size}));
   EXPECT_LE(y.abs().max().item<float>(), 1.0f);
-  EXPECT_THROW(model->translate(x, "sideways"), Error);
-  EXPECT_THROW(model->translate(torch::rand({1, shape.channels + 1, in, in}), "AtoB"), Error);
-  if (model->size_multiple() > 1)
-    EXPECT_THROW(model->translate(torch::rand({1, shape.channels, in + 1, in + 1}), "AtoB"), Error);
-  EXPECT_THROW(model->sample({model->make_noise(2, torch::kCPU), {}}), Error);
+  EXPECT_THROW(translator_of(*model).translate(x, "sideways"), Error);
+  EXPECT_THROW(translator_of(*model).translate(torch::rand({1, shape.channels + 1, in, in}), "AtoB"), Error);
+  if (translator_of(*model).size_multiple() > 1)
+    EXPECT_THROW(translator_of(*model).translate(torch::rand({1, shape.channels, in + 1, in + 1}), "AtoB"), Error);
+  EXPECT_EQ(capability<NoiseSampler>(*model), nullptr);  // translators draw nothing from noise
+  EXPECT_THROW(require_capability<NoiseSampler>(*model), Error);  // NoiseSampler::missing
   Batch fixed = batch;
   fixed.images = fixed.images.slice(0, 0, 2);
   fixed.targets = fixed.targets.slice(0, 0, 2);
@@ -257,7 +259,7 @@ TEST(I2IModels, SrganPretrainPhaseLeavesDAlone) {
   EXPECT_GT(scalar(s, "loss_d"), 0.0);
   // The input is the mean of each 4 x 4 block of the target.
   Batch b{torch::rand({1, 1, 28, 28}), {}, 0};
-  auto [lr, hr] = model->io_of(b);
+  auto [lr, hr] = translator_of(*model).io_of(b);
   EXPECT_EQ(lr.sizes(), torch::IntArrayRef({1, 1, 7, 7}));
   EXPECT_NEAR(lr[0][0][1][2].item<double>(), b.images[0][0].slice(0, 4, 8).slice(1, 8, 12).mean().item<double>(), 1e-6);
 }
@@ -269,7 +271,7 @@ TEST(I2IModels, FeatureNetworkIsATrainingResource) {
   auto missing = create_model(i2i_config("srresnet", {"model.sr_blocks=1", "model.sr_feature_weight=0.01",
                                                       "model.sr_features=/nonexistent/vgg.pt"}),
                               shape);
-  EXPECT_EQ(missing->translate(torch::zeros({1, 1, 7, 7}), "AtoB").sizes(), torch::IntArrayRef({1, 1, 28, 28}));
+  EXPECT_EQ(translator_of(*missing).translate(torch::zeros({1, 1, 7, 7}), "AtoB").sizes(), torch::IntArrayRef({1, 1, 28, 28}));
   EXPECT_THROW(missing->prepare_training(), Error);
   StepContext ctx;
   EXPECT_THROW(missing->step(pair_batch(2, 1, 1, 28), ctx), Error);

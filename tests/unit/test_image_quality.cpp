@@ -16,6 +16,7 @@
 #include "duel/apps/tiles.h"
 #include "duel/core/error.h"
 #include "duel/metrics/image_quality.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 using namespace duel;
@@ -270,22 +271,22 @@ namespace {
 // f is per-pixel (radius 0) or a (2 radius + 1)^2 box mean with replicated
 // edges (radius > 0). It refuses inputs whose sides are not multiples of
 // `multiple`, and records the input sizes it was given.
-class FakeTranslator : public GanModel {
+class FakeModel : public GanModel {
  public:
-  FakeTranslator(int64_t scale, int64_t multiple, int64_t radius = 0, bool translates = true)
-      : scale_(scale), multiple_(multiple), radius_(radius), translates_(translates) {}
   std::string name() const override { return "fake"; }
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> nets() override { return {}; }
   std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override { return {}; }
   Scalars step(const Batch&, StepContext&) override { return {}; }
-  torch::Tensor sample(const SampleRequest&) override { return {}; }
-  torch::Tensor make_noise(int64_t n, torch::Device) const override { return torch::zeros({n, 1}); }
-  bool translates() const override { return translates_; }
+};
+
+class FakeTranslator : public FakeModel, public ImageTranslator {
+ public:
+  FakeTranslator(int64_t scale, int64_t multiple, int64_t radius = 0)
+      : scale_(scale), multiple_(multiple), radius_(radius) {}
   std::vector<std::string> directions() const override { return {"AtoB", "BtoA"}; }
   int64_t scale() const override { return scale_; }
   int64_t size_multiple() const override { return multiple_; }
   torch::Tensor translate(const torch::Tensor& x, const std::string& direction) override {
-    if (!translates_) return GanModel::translate(x, direction);
     if (x.size(2) % multiple_ || x.size(3) % multiple_) throw Error("fake: input sides not multiples");
     calls.push_back(x.sizes().vec());
     return apply(x, direction, scale_, radius_);
@@ -305,7 +306,6 @@ class FakeTranslator : public GanModel {
 
  private:
   int64_t scale_, multiple_, radius_;
-  bool translates_;
 };
 
 }  // namespace
@@ -386,7 +386,7 @@ TEST(Tiles, OverlapHidesTheTileEdgesOfALocalModel) {
 
 TEST(Tiles, RefusesWhatCannotWork) {
   auto x = torch::zeros({1, 1, 40, 40});
-  FakeTranslator not_translator(2, 4, 0, /*translates=*/false);
+  FakeModel not_translator;  // no ImageTranslator
   expect_user_error([&] { translate_tiled(not_translator, x); }, "does not translate");
   FakeTranslator model(2, 4);
   TileOptions opt;

@@ -8,11 +8,13 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/infogan.h"
 #include "duel/models/model.h"
 #include "test_util.h"
 
 using namespace duel;
+using namespace duel::test;
 using duel::test::same;
 using duel::test::scalar;
 using duel::test::snapshot;
@@ -37,15 +39,15 @@ TEST_P(InfoganShapes, NoiseSamplesAndOneStep) {
   torch::manual_seed(0);
   auto model = create_model(info_config(), DataShape{channels, size, 0});
   EXPECT_EQ(model->name(), "infogan");
-  EXPECT_EQ(model->latent_codes(), (std::vector<std::string>{"c1", "c2", "c3"}));
+  EXPECT_EQ(codes_of(*model).latent_codes(), (std::vector<std::string>{"c1", "c2", "c3"}));
   // [z 8 | one-hot 10 | 2 continuous]
-  auto z = model->make_noise(5, torch::kCPU);
+  auto z = sampler_of(*model).make_noise(5, torch::kCPU);
   ASSERT_EQ(z.sizes(), torch::IntArrayRef({5, 20}));
   auto onehot = z.narrow(1, 8, 10);
   EXPECT_TRUE(torch::equal(onehot.sum(1), torch::ones({5})));
   EXPECT_TRUE(torch::equal(onehot * (1 - onehot), torch::zeros({5, 10})));
   EXPECT_LE(z.narrow(1, 18, 2).abs().max().item<float>(), 1.0f);
-  auto x = model->sample({z, {}});
+  auto x = sampler_of(*model).sample({z, {}});
   EXPECT_EQ(x.sizes(), torch::IntArrayRef({5, channels, size, size}));
   EXPECT_LE(x.abs().max().item<float>(), 1.0f);
 
@@ -178,39 +180,39 @@ TEST(Infogan, TraversalSweepsOneCode) {
   model->step(toy_batch(8, 1, 28), ctx);  // BatchNorm running stats away from their start
   // Categorical c1: one column per value, at most 10.
   torch::manual_seed(7);
-  auto grid = model->traverse("c1", 3, 10, torch::kCPU);
+  auto grid = codes_of(*model).traverse("c1", 3, 10, torch::kCPU);
   ASSERT_EQ(grid.sizes(), torch::IntArrayRef({30, 1, 28, 28}));
-  EXPECT_EQ(model->traverse("c1", 2, 25, torch::kCPU).size(0), 20);  // clamped to the code's 10 values
-  EXPECT_EQ(model->traverse("c1", 2, 4, torch::kCPU).size(0), 8);
+  EXPECT_EQ(codes_of(*model).traverse("c1", 2, 25, torch::kCPU).size(0), 20);  // clamped to the code's 10 values
+  EXPECT_EQ(codes_of(*model).traverse("c1", 2, 4, torch::kCPU).size(0), 8);
   // The grid is the generator's output for the inputs a row holds fixed but for the code.
   torch::manual_seed(7);
-  auto base = model->make_noise(3, torch::kCPU);  // the same draw traverse() made
+  auto base = sampler_of(*model).make_noise(3, torch::kCPU);  // the same draw traverse() made
   for (int64_t r = 0; r < 3; ++r)
     for (int64_t j = 0; j < 10; ++j) {
       auto in = base[r].clone();
       in.narrow(0, 8, 10).zero_();
       in[8 + j] = 1.0;
-      auto want = model->sample({in.unsqueeze(0), {}})[0];
+      auto want = sampler_of(*model).sample({in.unsqueeze(0), {}})[0];
       EXPECT_TRUE(torch::allclose(grid[r * 10 + j], want, 1e-5, 1e-6)) << "row " << r << " value " << j;
     }
   // Changing only the code changes the image (the untrained nets' weights are
   // small, so the change is too); the same seed gives the same grid.
   for (int64_t r = 0; r < 3; ++r) EXPECT_GT((grid[r * 10] - grid[r * 10 + 5]).abs().max().item<float>(), 1e-6);
   torch::manual_seed(7);
-  EXPECT_TRUE(torch::equal(model->traverse("c1", 3, 10, torch::kCPU), grid));
+  EXPECT_TRUE(torch::equal(codes_of(*model).traverse("c1", 3, 10, torch::kCPU), grid));
 
   // Continuous c3: linspace(-2, 2, steps) in its column, everything else fixed.
   torch::manual_seed(8);
-  auto cont = model->traverse("c3", 2, 5, torch::kCPU);
+  auto cont = codes_of(*model).traverse("c3", 2, 5, torch::kCPU);
   ASSERT_EQ(cont.sizes(), torch::IntArrayRef({10, 1, 28, 28}));
   torch::manual_seed(8);
-  auto base2 = model->make_noise(2, torch::kCPU);
+  auto base2 = sampler_of(*model).make_noise(2, torch::kCPU);
   const float values[] = {-2.0f, -1.0f, 0.0f, 1.0f, 2.0f};
   for (int64_t r = 0; r < 2; ++r)
     for (int64_t j = 0; j < 5; ++j) {
       auto in = base2[r].clone();
       in[19] = values[j];
-      EXPECT_TRUE(torch::allclose(cont[r * 5 + j], model->sample({in.unsqueeze(0), {}})[0], 1e-5, 1e-6));
+      EXPECT_TRUE(torch::allclose(cont[r * 5 + j], sampler_of(*model).sample({in.unsqueeze(0), {}})[0], 1e-5, 1e-6));
     }
   EXPECT_GT((cont[0] - cont[4]).abs().max().item<float>(), 1e-6);
 }
@@ -218,7 +220,7 @@ TEST(Infogan, TraversalSweepsOneCode) {
 TEST(Infogan, UnknownCodeAndEmptyCodesAreUserErrors) {
   auto model = create_model(info_config(), DataShape{1, 28, 0});
   try {
-    model->traverse("nope", 2, 5, torch::kCPU);
+    codes_of(*model).traverse("nope", 2, 5, torch::kCPU);
     FAIL() << "no error";
   } catch (const Error& e) {
     const std::string what = e.what();
@@ -227,13 +229,13 @@ TEST(Infogan, UnknownCodeAndEmptyCodesAreUserErrors) {
   }
   EXPECT_THROW(create_model(info_config({"model.info_cat_codes=0", "model.info_cont_codes=0"}), DataShape{1, 28, 0}),
                Error);
-  EXPECT_THROW(model->sample({torch::randn({2, 8}), {}}), Error);  // noise without the code columns
+  EXPECT_THROW(sampler_of(*model).sample({torch::randn({2, 8}), {}}), Error);  // noise without the code columns
   // Other code layouts name their codes in order.
   auto m2 = create_model(info_config({"model.info_cat_codes=2", "model.info_cat_dim=4", "model.info_cont_codes=1"}),
                          DataShape{1, 28, 0});
-  EXPECT_EQ(m2->latent_codes(), (std::vector<std::string>{"c1", "c2", "c3"}));
-  EXPECT_EQ(m2->make_noise(2, torch::kCPU).size(1), 8 + 8 + 1);
-  EXPECT_EQ(m2->traverse("c2", 1, 10, torch::kCPU).size(0), 4);
+  EXPECT_EQ(codes_of(*m2).latent_codes(), (std::vector<std::string>{"c1", "c2", "c3"}));
+  EXPECT_EQ(sampler_of(*m2).make_noise(2, torch::kCPU).size(1), 8 + 8 + 1);
+  EXPECT_EQ(codes_of(*m2).traverse("c2", 1, 10, torch::kCPU).size(0), 4);
 }
 
 TEST(Infogan, StabilisersAndExtraDiscriminatorSteps) {

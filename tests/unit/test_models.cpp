@@ -9,6 +9,7 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/core/rng.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/dcgan.h"
 #include "duel/models/model.h"
 #include "test_util.h"
@@ -34,9 +35,9 @@ TEST_P(ModelShapes, GenerateAndDiscriminate) {
   auto [name, size, channels] = GetParam();
   torch::manual_seed(0);
   auto model = create_model(tiny_config(name), DataShape{channels, size, 0});
-  auto z = model->make_noise(3, torch::kCPU);
+  auto z = sampler_of(*model).make_noise(3, torch::kCPU);
   EXPECT_EQ(z.sizes(), torch::IntArrayRef({3, 8}));
-  auto x = model->sample({z, {}});
+  auto x = sampler_of(*model).sample({z, {}});
   EXPECT_EQ(x.sizes(), torch::IntArrayRef({3, channels, size, size}));
   EXPECT_LE(x.abs().max().item<float>(), 1.0f);
   // One step on a toy batch: both nets change.

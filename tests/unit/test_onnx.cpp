@@ -20,6 +20,7 @@
 #include "duel/io/web_page.h"
 #include "duel/models/model.h"
 #include "duel/nn/onnx_modules.h"
+#include "duel/models/capabilities.h"
 
 using namespace duel;
 
@@ -177,13 +178,13 @@ TEST(Onnx, GeneratorsOfTheRegisteredModels) {
     auto* e = dynamic_cast<onnx::GeneratorExport*>(model.get());
     ASSERT_NE(e, nullptr) << c.model;
     onnx::Graph g(c.model);
-    const auto meta = e->export_generator(g, model->translates() ? "AtoB" : "");
+    const auto meta = e->export_generator(g, capability<ImageTranslator>(*model) ? "AtoB" : "");
     for (const auto& op : c.ops) EXPECT_TRUE(has_op(g, op)) << c.model << " lacks " << op;
     EXPECT_FALSE(has_op(g, "Dropout")) << c.model << ": dropout is the identity in eval mode";
     const std::string m = onnx::model_bytes(g, {});
     EXPECT_NE(m.find(onnx::value_info_bytes("image", onnx::kFloat, {}, "").substr(0, 7)), std::string::npos)
         << c.model << " has no output named image";
-    if (model->translates()) {
+    if (capability<ImageTranslator>(*model)) {
       EXPECT_NE(m.find("\x0A\x05input"), std::string::npos) << c.model;
     } else {
       EXPECT_NE(m.find("\x0A\x01z"), std::string::npos) << c.model;
@@ -230,7 +231,7 @@ TEST(Onnx, EveryRegisteredModelExportsOrSaysWhyNot) {
     if (!e) continue;  // duel export refuses it by name (src/apps/export.cpp)
     onnx::Graph g(name);
     try {
-      e->export_generator(g, model->translates() ? model->directions().front() : "");
+      e->export_generator(g, capability<ImageTranslator>(*model) ? require_capability<ImageTranslator>(*model).directions().front() : "");
       EXPECT_NE(onnx::model_bytes(g, {}).find("\x0A\x05image"), std::string::npos) << name;
       ++exported;
     } catch (const Error& err) {

@@ -7,6 +7,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/models/progan.h"
 #include "duel/models/stylegan.h"
@@ -15,6 +16,7 @@
 #include "test_util.h"
 
 using namespace duel;
+using namespace duel::test;
 using duel::test::same;
 using duel::test::scalar;
 using duel::test::snapshot;
@@ -109,7 +111,7 @@ TEST(Progressive, ModelSamplesAtFullSizeAndStepsInEveryPhase) {
   torch::manual_seed(2);
   auto model = create_model(style_config("progan", {"model.phase_images=8"}), DataShape{1, 28, 0});
   EXPECT_EQ(model->name(), "progan");
-  EXPECT_EQ(model->style_layers(), 0);
+  EXPECT_EQ(capability<StyleControl>(*model), nullptr);
   for (int64_t images : {0, 12, 20, 28, 40}) {  // 7 px, fade 14, 14, fade 28, 28
     model->load_extra_state({{"progan.images", torch::tensor({images})}});
     auto state = model->extra_state();
@@ -128,8 +130,8 @@ TEST(Progressive, ModelSamplesAtFullSizeAndStepsInEveryPhase) {
     // The step counted its images: the schedule advanced by the batch.
     EXPECT_EQ(model->extra_state()["progan.images"].item<int64_t>(), images + 4);
     SampleRequest req;
-    req.noise = model->make_noise(3, torch::kCPU);
-    auto x = model->sample(req);
+    req.noise = sampler_of(*model).make_noise(3, torch::kCPU);
+    auto x = sampler_of(*model).sample(req);
     EXPECT_EQ(x.sizes(), (std::vector<int64_t>{3, 1, 28, 28}));
     EXPECT_LE(x.abs().max().item<double>(), 1.0);
   }
@@ -192,7 +194,7 @@ TEST_P(StyleganShapes, SamplesAndOneStep) {
   auto model = create_model(style_config("stylegan"), DataShape{channels, size, 0});
   EXPECT_EQ(model->name(), "stylegan");
   const int64_t levels = int64_t(progressive_resolutions(size).size());
-  EXPECT_EQ(model->style_layers(), 2 * levels);
+  EXPECT_EQ(style_of(*model).style_layers(), 2 * levels);
   auto g0 = snapshot(*net(*model, "G")), d0 = snapshot(*net(*model, "D"));
   StepContext ctx;
   auto s = model->step(toy_batch(4, channels, size), ctx);
@@ -201,11 +203,11 @@ TEST_P(StyleganShapes, SamplesAndOneStep) {
   EXPECT_FALSE(same(g0, snapshot(*net(*model, "G"))));
   EXPECT_FALSE(same(d0, snapshot(*net(*model, "D"))));
   SampleRequest req;
-  req.noise = model->make_noise(3, torch::kCPU);
-  auto x = model->sample(req);
+  req.noise = sampler_of(*model).make_noise(3, torch::kCPU);
+  auto x = sampler_of(*model).sample(req);
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{3, channels, size, size}));
   EXPECT_LE(x.abs().max().item<double>(), 1.0);
-  EXPECT_TRUE(torch::equal(x, model->sample(req)));  // sampling uses the fixed noise inputs
+  EXPECT_TRUE(torch::equal(x, sampler_of(*model).sample(req)));  // sampling uses the fixed noise inputs
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, StyleganShapes,
@@ -221,13 +223,13 @@ TEST(Stylegan, TruncationAndStyleMixing) {
     torch::NoGradGuard g;
     G->w_avg.copy_(torch::randn({16}));
   }
-  const int64_t L = model->style_layers();
+  const int64_t L = style_of(*model).style_layers();
   SampleRequest a, b;
   a.noise = torch::randn({4, 16});
   b.noise = torch::randn({4, 16});
   // psi = 0: every latent maps to the image of the mean w.
   a.truncation = 0.0;
-  auto mean_image = model->sample(a);
+  auto mean_image = sampler_of(*model).sample(a);
   torch::Tensor expected;
   {
     torch::NoGradGuard g;
@@ -238,20 +240,20 @@ TEST(Stylegan, TruncationAndStyleMixing) {
   EXPECT_LT(max_diff(mean_image, expected), 1e-6);
   EXPECT_LT(max_diff(mean_image[0], mean_image[3]), 1e-6);
   a.truncation = 1.0;
-  auto pure_a = model->sample(a), pure_b = model->sample(b);
+  auto pure_a = sampler_of(*model).sample(a), pure_b = sampler_of(*model).sample(b);
   EXPECT_GT(max_diff(pure_a, pure_b), 1e-3);
   auto half = a;
   half.truncation = 0.5;
-  EXPECT_GT(max_diff(model->sample(half), pure_a), 1e-4);
+  EXPECT_GT(max_diff(sampler_of(*model).sample(half), pure_a), 1e-4);
   // Mixing: layers [0, crossover) from a, the rest from b.
   SampleRequest mix = a;
   mix.mix = b.noise;
   mix.crossover = 0;
-  EXPECT_LT(max_diff(model->sample(mix), pure_b), 1e-6);
+  EXPECT_LT(max_diff(sampler_of(*model).sample(mix), pure_b), 1e-6);
   mix.crossover = L;
-  EXPECT_LT(max_diff(model->sample(mix), pure_a), 1e-6);
+  EXPECT_LT(max_diff(sampler_of(*model).sample(mix), pure_a), 1e-6);
   mix.crossover = L / 2;
-  auto mixed = model->sample(mix);
+  auto mixed = sampler_of(*model).sample(mix);
   EXPECT_GT(max_diff(mixed, pure_a), 1e-4);
   EXPECT_GT(max_diff(mixed, pure_b), 1e-4);
 }

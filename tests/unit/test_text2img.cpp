@@ -11,11 +11,13 @@
 #include "duel/core/error.h"
 #include "duel/data/loader.h"
 #include "duel/data/text.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/text2img.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace duel;
+using namespace duel::test;
 using duel::test::scalar;
 using duel::test::snapshot;
 using duel::test::same;
@@ -354,26 +356,26 @@ INSTANTIATE_TEST_SUITE_P(MeanAndMax, Text2ImgPools, ::testing::Values("mean", "m
 TEST(Text2Img, SamplesFromTextAndInterpolatesEmbeddings) {
   torch::manual_seed(4);
   auto model = tiny_text2img(0.0);
-  auto z = model->make_noise(4, torch::kCPU);
-  EXPECT_THROW(model->sample({z, {}}), Error);
+  auto z = sampler_of(*model).make_noise(4, torch::kCPU);
+  EXPECT_THROW(sampler_of(*model).sample({z, {}}), Error);
   SampleRequest a{z, {}};
   a.text = texts();
-  auto xa = model->sample(a);
+  auto xa = sampler_of(*model).sample(a);
   EXPECT_EQ(xa.sizes(), torch::IntArrayRef({4, 1, 28, 28}));
   SampleRequest b{z, {}};
   b.text = texts().flip({0});
-  auto xb = model->sample(b);
+  auto xb = sampler_of(*model).sample(b);
   EXPECT_FALSE(torch::allclose(xa, xb));  // the text matters
   SampleRequest walk{z, {}};
   walk.text = a.text;
   walk.text_to = b.text;
   walk.text_mix = torch::tensor({0.0, 1.0, 0.0, 1.0});
-  auto xw = model->sample(walk);
+  auto xw = sampler_of(*model).sample(walk);
   for (int64_t i : {0, 2}) EXPECT_TRUE(torch::allclose(xw[i], xa[i], 1e-5, 1e-5));
   for (int64_t i : {1, 3}) EXPECT_TRUE(torch::allclose(xw[i], xb[i], 1e-5, 1e-5));
   SampleRequest bad{z, {}};
   bad.text = torch::full({4, 4}, 99, torch::kInt64);  // ids outside the vocabulary
-  EXPECT_THROW(model->sample(bad), Error);
+  EXPECT_THROW(sampler_of(*model).sample(bad), Error);
 }
 
 TEST(Text2Img, RefusesDataWithoutCaptions) {

@@ -6,9 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace duel::test {
+
+// A model's capabilities; duel::Error (a test failure) when it lacks one.
+inline NoiseSampler& sampler_of(GanModel& m) { return require_capability<NoiseSampler>(m); }
+inline ImageTranslator& translator_of(GanModel& m) { return require_capability<ImageTranslator>(m); }
+inline CodeTraversal& codes_of(GanModel& m) { return require_capability<CodeTraversal>(m); }
+inline StyleControl& style_of(GanModel& m) { return require_capability<StyleControl>(m); }
+inline AnomalyScorer& scorer_of(GanModel& m) { return require_capability<AnomalyScorer>(m); }
 
 // Detached copies of a module's parameters.
 inline std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {

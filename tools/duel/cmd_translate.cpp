@@ -26,6 +26,7 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace fs = std::filesystem;
@@ -105,10 +106,11 @@ Action add_upscale(CLI::App& app) {
     Config cfg;
     auto model = load_translator(ck, cfg, "upscale");
     model->to(device);
-    require(model->scale() > 1,
+    const auto& translator = require_capability<ImageTranslator>(*model);
+    require(translator.scale() > 1,
             "model '" + ck.model_name() + "' is not a super-resolution model (its output has the input's size)",
             "upscale with an srgan checkpoint; use duel translate for " + ck.model_name());
-    const auto directions = model->directions();
+    const auto directions = translator.directions();
     TileOptions opt;
     opt.tile = a->tile, opt.overlap = a->overlap, opt.batch = a->batch, opt.device = device;
     opt.direction = directions.empty() ? "AtoB" : directions.front();
@@ -116,7 +118,7 @@ Action add_upscale(CLI::App& app) {
     auto y = translate_tiled(*model, to_unit_range(pixels), opt);  // [1, C', h*scale, w*scale]
     write_image(a->out, y[0]);
     std::printf("upscaled %s (%lldx%lld) x%lld with %s (step %lld) to %s (%lldx%lld)\n", a->in.c_str(),
-                (long long)pixels.size(3), (long long)pixels.size(2), (long long)model->scale(), ck.model_name().c_str(),
+                (long long)pixels.size(3), (long long)pixels.size(2), (long long)translator.scale(), ck.model_name().c_str(),
                 (long long)ck.state().step, a->out.c_str(), (long long)y.size(3), (long long)y.size(2));
     return 0;
   };

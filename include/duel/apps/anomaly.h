@@ -1,5 +1,5 @@
 // Anomaly scoring (`duel score`): every image of a dataset split scored by a
-// checkpoint whose model can score (GanModel::scores_anomalies(), the aae),
+// checkpoint whose model can score (an AnomalyScorer, the aae),
 // the scores as CSV, a JSON summary with per-class means and, for one class
 // taken as the anomaly, the AUROC of the chosen score and of every kind the
 // model computes; and a grid of originals above their reconstructions. The

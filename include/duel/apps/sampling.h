@@ -2,8 +2,8 @@
 // plain samples (one class per row for conditional models, one PNG per image
 // if wanted), a latent-code traversal, a truncation sweep, a style-mixing
 // grid, a walk between two prompts, and spherical interpolation — built on
-// the model's sampling hooks (sample, make_noise, traverse, style_layers,
-// needs_labels, needs_captions) only. The recipes live in the library so the
+// the model's capabilities (NoiseSampler, CodeTraversal, StyleControl of
+// duel/models/capabilities.h) and needs_labels/needs_captions only. The recipes live in the library so the
 // CLI parses options and prints, and so other front ends draw the same grids.
 #pragma once
 #include <cstdint>
@@ -50,7 +50,7 @@ Sampler make_sampler(GanModel& model, const DataShape& shape, const std::string&
 // Each recipe returns a uint8 [C, H, W] grid and draws noise from the global generator.
 
 // Rows hold the other inputs fixed while `code` sweeps `steps` columns
-// (GanModel::traverse); `cols` receives the columns the model drew.
+// (CodeTraversal::traverse); `cols` receives the columns the model drew.
 torch::Tensor traversal_grid(const Sampler& s, const std::string& code, int64_t rows, int64_t steps, int64_t& cols);
 // Row r: latent r, fixed; column k: truncation psis[k].
 torch::Tensor truncation_sweep_grid(const Sampler& s, const std::vector<double>& psis, int64_t rows);

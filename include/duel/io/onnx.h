@@ -2,7 +2,7 @@
 // in the protobuf wire format (io/protobuf.h), since LibTorch's C++ API has
 // no ONNX exporter.
 //
-// A model writes its generator's inference graph (GanModel::export_generator)
+// A model writes its generator's inference graph (onnx::GeneratorExport::export_generator)
 // by declaring the graph's inputs and walking its nets in forward order:
 //
 //   onnx::Graph g("dcgan");

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "duel/models/dcgan.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/models/two_player.h"
 
@@ -90,7 +91,7 @@ TORCH_MODULE(CodeDiscriminator);
 enum class AaeScore { Recon, Latent, Disc, Combined };
 AaeScore parse_aae_score(const std::string& name);  // throws duel::Error for an unknown name
 
-class Aae : public GanModel, public onnx::GeneratorExport {
+class Aae : public GanModel, public NoiseSampler, public AnomalyScorer, public onnx::GeneratorExport {
  public:
   Aae(const Config& cfg, const DataShape& shape);
   std::string name() const override { return "aae"; }
@@ -107,7 +108,6 @@ class Aae : public GanModel, public onnx::GeneratorExport {
   onnx::Metadata export_generator(onnx::Graph& graph, const std::string& direction) override;
   // Per-image scores as model.aae_score says: [N, C, H, W] -> [N], higher = more anomalous.
   torch::Tensor anomaly_score(const torch::Tensor& images) override;
-  bool scores_anomalies() const override { return true; }
   // The chosen score, and recon, latent, disc and combined (float64:
   // recon + model.aae_score_weight * latent), from one encoder pass.
   AnomalyScores anomaly_scores(const torch::Tensor& images) override;

@@ -2,9 +2,11 @@
 //
 // A model is a named object that owns its nets and optimizers and runs one
 // full adversarial iteration in step(). The trainer does everything else
-// (data, cadence, checkpoints, monitoring, sampling grids) through this
-// interface alone, so adding a GAN is one new file under src/models/ that
-// ends with DUEL_REGISTER_MODEL.
+// (data, cadence, checkpoints, monitoring, preview grids) through this small
+// core interface; what only some models can do (draw from noise, translate
+// images, score anomalies, ...) is a capability interface of
+// duel/models/capabilities.h that a model implements only when true. Adding a
+// GAN is one new file under src/models/ that ends with DUEL_REGISTER_MODEL.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -38,6 +40,7 @@ struct StepContext {
   double progress = 0.0;  // step / total steps, in [0, 1]
 };
 
+// What NoiseSampler::sample draws (duel/models/capabilities.h).
 struct SampleRequest {
   torch::Tensor noise;   // [N, latent] (models may reshape)
   torch::Tensor labels;  // int64 [N] for conditional models, else undefined
@@ -46,7 +49,7 @@ struct SampleRequest {
   // for the blend (1 - m) * embed(text) + m * embed(text_to) of the two
   // sentence embeddings (text interpolation).
   torch::Tensor text{}, text_to{}, text_mix{};
-  // Style-based models (style_layers() > 0): the truncation psi (1: none;
+  // Style-based models (StyleControl::style_layers() > 0): the truncation psi (1: none;
   // w_avg + psi (w - w_avg)), and style mixing: with `mix` [N, latent] given,
   // layers [crossover, style_layers()) take their styles from it instead.
   double truncation = 1.0;
@@ -90,10 +93,6 @@ class GanModel {
   virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
   // One full adversarial iteration on `batch`.
   virtual Scalars step(const Batch& batch, StepContext& ctx) = 0;
-  // Images in [-1, 1], [N, C, H, W]; nets in eval mode, no gradients.
-  virtual torch::Tensor sample(const SampleRequest& request) = 0;
-  // Noise for n samples from the global generator.
-  virtual torch::Tensor make_noise(int64_t n, torch::Device device) const = 0;
   // Whether batches must carry labels.
   virtual bool needs_labels() const { return false; }
   // Whether batches must carry captions (Batch::text) and samples need text.
@@ -102,63 +101,19 @@ class GanModel {
   virtual std::map<std::string, torch::Tensor> extra_state() { return {}; }
   virtual void load_extra_state(const std::map<std::string, torch::Tensor>&) {}
 
-  // Named latent codes that `duel sample --traverse` can vary (InfoGAN's
-  // "c1", "c2", ...); empty for models without structured codes.
-  virtual std::vector<std::string> latent_codes() const { return {}; }
-  // A traversal grid: `rows` rows, each holding the other inputs fixed while
-  // `code` sweeps its range over `steps` columns. [rows*steps, C, H, W] in
-  // [-1, 1], row-major. The default throws duel::Error (no codes).
-  virtual torch::Tensor traverse(const std::string& code, int64_t rows, int64_t steps, torch::Device device);
-  // Per-layer style inputs of a style-based generator (stylegan), which
-  // truncation and style mixing act on; 0 for every other model.
-  virtual int64_t style_layers() const { return 0; }
-  // Per-image anomaly scores, higher = more anomalous: images [N, C, H, W]
-  // in [-1, 1] -> [N]. The default throws duel::Error (the model cannot score).
-  virtual torch::Tensor anomaly_score(const torch::Tensor& images);
-  // Whether anomaly_score() works; `duel score` refuses other models before
-  // it opens any data. False by default.
-  virtual bool scores_anomalies() const { return false; }
-  // The chosen score of anomaly_score() and, for comparison, every kind of
-  // score the model can compute (aae: recon, latent, disc, combined), each
-  // [N], from one pass over `images`. Default: {anomaly_score(images), {}}.
-  struct AnomalyScores {
-    torch::Tensor score;
-    std::vector<std::pair<std::string, torch::Tensor>> kinds;
-  };
-  virtual AnomalyScores anomaly_scores(const torch::Tensor& images) { return {anomaly_score(images), {}}; }
-  // Models with an encoder: images [N, C, H, W] in [-1, 1] -> their
-  // reconstructions, same shape (nets in eval mode, no gradients). The
-  // default throws duel::Error (no encoder).
-  virtual torch::Tensor reconstruct(const torch::Tensor& images);
-
-  // Image-to-image models (pix2pix, cyclegan, srgan) translate images
-  // instead of drawing them from noise. The trainer, `duel translate`,
-  // `duel upscale` and `duel eval` use these hooks when translates() is true.
-  virtual bool translates() const { return false; }
-  // Directions translate() accepts: {"AtoB"} or {"AtoB", "BtoA"}.
-  virtual std::vector<std::string> directions() const { return {}; }
-  // input [N, C, h, w] in [-1, 1] -> [N, C', h * scale(), w * scale()] in
-  // [-1, 1]; nets in eval mode, no gradients. h and w must be multiples of
-  // size_multiple(). The default throws duel::Error (not a translator).
-  virtual torch::Tensor translate(const torch::Tensor& input, const std::string& direction);
-  // Upscaling factor of translate() (srgan: 2 or 4).
-  virtual int64_t scale() const { return 1; }
-  // Input sides translate() accepts are multiples of this (the nets' strides).
-  virtual int64_t size_multiple() const { return 1; }
-  // The model's input for a batch and the image it should produce: pix2pix
-  // reads A = batch.images and B = batch.targets; srgan makes its input by
-  // downscaling batch.images. Used by evaluation and preview grids.
-  virtual std::pair<torch::Tensor, torch::Tensor> io_of(const Batch& batch) const { return {batch.images, batch.targets}; }
   // Columns of a preview grid for a fixed batch (input, output, target, ...),
-  // each [N, C, H, W] in [-1, 1] at one common size. Default: input | AtoB
-  // output | target (inputs of another size are resized with nearest).
+  // each [N, C, H, W] in [-1, 1] at one common size. Called only when
+  // preview_inputs() filled PreviewInputs::batch; the default throws
+  // duel::Error. Translator's: input | AtoB output | target (inputs of
+  // another size are resized with nearest).
   virtual std::vector<torch::Tensor> preview(const Batch& fixed);
   // The fixed inputs of the trainer's preview grid of `n` images, made once
   // when a run starts from `data` (its images at the training `size`).
-  // Default: request.noise = make_noise(n). Conditional models add one class
-  // per grid row, text models a caption per image; image-to-image models
-  // fill `batch` with the first images of the data, which the trainer
-  // previews through preview(batch) rather than sample(request).
+  // Default: request.noise = make_noise(n) for a NoiseSampler (else nothing).
+  // Conditional models add one class per grid row, text models a caption per
+  // image; image-to-image models fill `batch` with the first images of the
+  // data, which the trainer previews through preview(batch) rather than
+  // NoiseSampler::sample(request).
   virtual PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const;
 
   // Loads what only training needs (srgan's feature network). The trainer

@@ -28,6 +28,7 @@
 
 #include "duel/losses/adversarial.h"
 #include "duel/models/dcgan.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace duel {
@@ -74,7 +75,7 @@ struct MatchingScores {
   torch::Tensor loss;                                   // matching_aware_d_loss of the three
 };
 
-class Text2ImgModel : public GanModel {
+class Text2ImgModel : public GanModel, public NoiseSampler {
  public:
   virtual ~Text2ImgModel() = default;
   // images: real [N, C, H, W], fake [N, C, H, W]; text int64 [N, L];

@@ -10,19 +10,21 @@
 #include <vector>
 
 #include "duel/io/onnx.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
 namespace duel {
 
-class Translator : public GanModel, public onnx::GeneratorExport {
+// Translators have no noise input (no NoiseSampler): `duel sample` explains
+// what to use instead (NoiseSampler::missing).
+class Translator : public GanModel, public ImageTranslator, public onnx::GeneratorExport {
  public:
-  bool translates() const override { return true; }
-  // Translators have no noise input: duel sample explains what to use instead.
-  torch::Tensor sample(const SampleRequest& request) override;
-  // A placeholder the trainer may store (one zero column per image).
-  torch::Tensor make_noise(int64_t n, torch::Device device) const override;
-  // Previewed on the first min(n, 8) images of the data, centre-cropped to the training size.
+  // Previewed on the first min(n, 8) images of the data, centre-cropped to the
+  // training size; request.noise is a placeholder the checkpoint stores (one
+  // zero column per image).
   PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const override;
+  // input | AtoB output | target (inputs of another size are resized with nearest).
+  std::vector<torch::Tensor> preview(const Batch& fixed) override;
   torch::Tensor translate(const torch::Tensor& input, const std::string& direction) override;
   // ONNX: input [N, C, H, W] -> image [N, C', H*scale, W*scale] in `direction`
   // (H, W dynamic, multiples of size_multiple()).

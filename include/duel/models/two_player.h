@@ -27,6 +27,7 @@
 
 #include "duel/io/onnx.h"
 #include "duel/losses/adversarial.h"
+#include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 #include "duel/nn/ada.h"
 #include "duel/nn/ema.h"
@@ -61,7 +62,7 @@ struct AdversarialKnobs {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
                                                         std::vector<torch::Tensor> params);
 
-class TwoPlayerGan : public GanModel, public onnx::GeneratorExport {
+class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::GeneratorExport {
  public:
   TwoPlayerGan(const Config& cfg, const DataShape& shape, std::shared_ptr<torch::nn::Module> generator,
                std::shared_ptr<torch::nn::Module> discriminator);

@@ -1,0 +1,33 @@
+// What require_capability says when a model lacks a capability (models/capabilities.h).
+#include "duel/models/capabilities.h"
+
+namespace duel {
+
+Error NoiseSampler::missing(const GanModel& model) {
+  if (const auto* t = capability<ImageTranslator>(model))
+    return Error("model '" + model.name() + "' translates images and draws nothing from noise",
+                 "use duel translate --checkpoint CKPT --in IMAGES --out DIR" +
+                     std::string(t->scale() > 1 ? " or duel upscale --checkpoint CKPT in.png out.png" : ""));
+  return Error("model '" + model.name() + "' draws nothing from noise", "sample from a checkpoint of a noise model");
+}
+
+Error StyleControl::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' has no style-based generator", "use a stylegan checkpoint");
+}
+
+Error CodeTraversal::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' has no latent codes to traverse",
+               "--traverse works with infogan checkpoints");
+}
+
+Error AnomalyScorer::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' cannot score images for anomalies",
+               "train an aae (adversarial autoencoder) and score with its checkpoint");
+}
+
+Error ImageTranslator::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' does not translate images",
+               "translate and upscale with a pix2pix, cyclegan or srgan checkpoint");
+}
+
+}  // namespace duel
