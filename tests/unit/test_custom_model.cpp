@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <unistd.h>
@@ -108,15 +109,31 @@ TEST(CustomModel, RegisteredFromTheTestFile) {
 }
 
 TEST(CustomModel, TrainsThroughTheTrainerAndSamplesFromItsCheckpoint) {
-  const char* fixtures = std::getenv("DUEL_FIXTURES");
-  if (!fixtures) GTEST_SKIP() << "DUEL_FIXTURES is not set (ctest sets it)";
   const fs::path run = fs::temp_directory_path() / ("duel-custom-model-" + std::to_string(::getpid()));
+  const fs::path data = run.string() + "-data";
   fs::remove_all(run);
+  fs::remove_all(data);
+  // A raw IDX dataset of 32 random 28x28 images with labels i % 10, written here.
+  fs::create_directories(data);
+  auto be32 = [](std::string& b, uint32_t v) {
+    for (int i = 3; i >= 0; --i) b.push_back(char((v >> (8 * i)) & 0xff));
+  };
+  std::string img, lab;
+  be32(img, 0x803), be32(img, 32), be32(img, 28), be32(img, 28);
+  be32(lab, 0x801), be32(lab, 32);
+  for (int i = 0; i < 32; ++i) {
+    for (int p = 0; p < 28 * 28; ++p) img.push_back(char((i * 37 + p * 11) % 256));
+    lab.push_back(char(i % 10));
+  }
+  for (const char* split : {"train", "t10k"}) {
+    std::ofstream(data / (std::string(split) + "-images-idx3-ubyte"), std::ios::binary) << img;
+    std::ofstream(data / (std::string(split) + "-labels-idx1-ubyte"), std::ios::binary) << lab;
+  }
 
   torch::manual_seed(0);
   TrainRequest req;
   const std::vector<std::string> sets{"model.name=tiny-mlp",      "data.dataset=mnist",
-                                      "data.path=" + std::string(fixtures) + "/idx",
+                                      "data.path=" + data.string(),
                                       "train.batch_size=16",      "model.latent_dim=8",
                                       "sample.grid=16",           "train.log_every=2",
                                       "train.steps=4",            "train.checkpoint_every=2"};
@@ -153,6 +170,7 @@ TEST(CustomModel, TrainsThroughTheTrainerAndSamplesFromItsCheckpoint) {
     EXPECT_EQ(std::string(e.what()), "model 'tiny-mlp' has no latent codes to traverse");
   }
   fs::remove_all(run);
+  fs::remove_all(data);
 }
 
 }  // namespace
