@@ -233,12 +233,8 @@ void Checkpoint::write(const std::string& path, GanModel& model, const Config& c
   if (const int64_t pause_ms = cfg.get_int("debug.checkpoint_write_sleep_ms"); pause_ms > 0) {
     // Testing aid (tests/cli/kill9_loop.sh): half of the file under the temporary name
     // write_file_atomic uses, then a pause; write_file_atomic then truncates and rewrites it.
-    namespace fs = std::filesystem;
-    const fs::path p(path);
-    const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-    const std::string tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
     {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      std::ofstream f(atomic_temp_path(path), std::ios::binary | std::ios::trunc);
       f.write(bytes.data(), std::streamsize(bytes.size() / 2));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));

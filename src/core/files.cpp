@@ -23,6 +23,13 @@ std::string write_failure_hint(int e) {
 }
 }  // namespace
 
+std::string atomic_temp_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  return (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+}
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   // Temp file in the same folder, every write checked, fsync, rename over the
   // final name, fsync of the folder. On any failure the temp file is removed
@@ -30,7 +37,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   namespace fs = std::filesystem;
   fs::path p(path);
   fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+  std::string tmp = atomic_temp_path(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int e = errno;

@@ -13,4 +13,8 @@ namespace duel {
 // the previous file under `path`, if any, is then intact.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+// The temporary file write_file_atomic writes before its rename: ".<name>.tmp.<pid>"
+// in the folder of `path`.
+std::string atomic_temp_path(const std::string& path);
+
 }  // namespace duel
