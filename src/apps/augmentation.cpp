@@ -1,3 +1,6 @@
+// The data-augmentation experiment (include/duel/apps/augmentation.h): trains
+// a classifier on a small labelled set with and without a conditional
+// generator's images and compares their test accuracies.
 #include "duel/apps/augmentation.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
+#include <tuple>
 
+#include "duel/apps/model_loading.h"
 #include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
@@ -70,9 +72,8 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
 
   auto t = Clock::now();
   Checkpoint ck = Checkpoint::read(req.checkpoint);
-  Config cfg = Config::from_string(ck.config_toml(), ck.path());
-  auto model = create_model(cfg, ck.state().shape);
-  ck.restore(*model, /*optimizers=*/false);
+  Config cfg;
+  auto model = load_model(ck, cfg);
   rep.step = ck.state().step;
   rep.model = ck.model_name();
   rep.checkpoint = req.checkpoint;
@@ -163,16 +164,18 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   j["metrics"] = values_json(rep.generated);
   if (o.floor) j["floor"] = values_json(rep.floor);
   j["warnings"] = rep.warnings;
-  nlohmann::json secs = nlohmann::json::object();
-  for (auto& [k, v] : rep.seconds) secs[k] = v;
-  j["seconds"] = secs;
-  rep.json = j.dump(2) + "\n";
-  rep.json_path = write_eval_json(req.checkpoint, rep.step, req.out_json, rep.json);
+  std::tie(rep.json, rep.json_path) = write_eval_json(j, rep.seconds, req.checkpoint, rep.step, req.out_json);
   return rep;
 }
 
-std::string write_eval_json(const std::string& checkpoint, int64_t step, const std::string& out_json,
-                            const std::string& json) {
+std::pair<std::string, std::string> write_eval_json(nlohmann::json& j,
+                                                    const std::vector<std::pair<std::string, double>>& seconds,
+                                                    const std::string& checkpoint, int64_t step,
+                                                    const std::string& out_json) {
+  nlohmann::json secs = nlohmann::json::object();
+  for (auto& [k, v] : seconds) secs[k] = v;
+  j["seconds"] = secs;
+  std::string json = j.dump(2) + "\n";
   const std::string path = !out_json.empty()
                                ? out_json
                                : RunFolder(RunFolder::of_checkpoint(checkpoint)).eval_result(step);
@@ -182,7 +185,7 @@ std::string write_eval_json(const std::string& checkpoint, int64_t step, const s
   require(parent.empty() || fs::is_directory(parent), "cannot create the folder of '" + path + "'",
           "pass --out with a writable path");
   write_file_atomic(path, json);
-  return path;
+  return {json, path};
 }
 
 }  // namespace duel

@@ -361,10 +361,12 @@ std::string chart_json(const RunLog& log) {
 
 // --- the report ----------------------------------------------------------------------
 
-ReportSummary write_report(const std::string& run_dir, const ReportOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+using EvalFiles = std::vector<std::pair<std::string, nlohmann::json>>;  // file name, parsed
+
+void check_run_folder(const std::string& run_dir, const RunFolder& run) {
   const fs::path dir(run_dir);
-  const RunFolder run(run_dir);
   std::error_code ec;
   require(!run_dir.empty(), "no run folder given", "pass the --out folder of a duel train run: duel report runs/<name>");
   require(fs::exists(dir, ec), "run folder '" + run_dir + "' does not exist",
@@ -375,48 +377,41 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
           "pass the --out folder of a duel train run: duel report runs/<name>");
   require(fs::exists(run.events(), ec), "run folder '" + run_dir + "' has no events.jsonl",
           "the run has not logged anything yet; a run writes it as soon as training starts");
-  require(options.max_grids >= 1, "the report needs room for at least one sample grid", "use max_grids >= 1");
-  const std::string out = options.out.empty() ? run.report() : options.out;
+}
 
-  // 1. Read everything first: bad input stops here, before anything is written.
-  const std::string config_text = read_file(run.config(), "config");
-  const std::string events_path = run.events();
-  const RunLog log = parse_run_log(read_file(events_path, "event log"), events_path);
-
-  std::vector<std::pair<std::string, nlohmann::json>> evals;  // file name, parsed
-  if (fs::is_directory(run.eval_dir(), ec)) {
-    std::vector<fs::path> files;
-    for (auto& e : fs::directory_iterator(run.eval_dir(), ec))
-      if (e.path().extension() == ".json" && e.path().filename().string()[0] != '.') files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (auto& f : files) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(read_file(f.string(), "evaluation"));
-      } catch (const nlohmann::json::exception&) {
-        throw Error("evaluation file '" + f.string() + "' is not valid JSON",
-                    "delete it, or write it again with `duel eval --checkpoint " + run.latest() + "`");
-      }
-      require(j.is_object() && j.contains("metrics") && j["metrics"].is_object(),
-              "evaluation file '" + f.string() + "' holds no \"metrics\" object", "write it again with duel eval");
-      evals.emplace_back(f.filename().string(), std::move(j));
+// The run's `duel eval` results (eval/*.json), newest step first.
+EvalFiles read_evaluations(const RunFolder& run) {
+  EvalFiles evals;
+  std::error_code ec;
+  if (!fs::is_directory(run.eval_dir(), ec)) return evals;
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(run.eval_dir(), ec))
+    if (e.path().extension() == ".json" && e.path().filename().string()[0] != '.') files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (auto& f : files) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read_file(f.string(), "evaluation"));
+    } catch (const nlohmann::json::exception&) {
+      throw Error("evaluation file '" + f.string() + "' is not valid JSON",
+                  "delete it, or write it again with `duel eval --checkpoint " + run.latest() + "`");
     }
-    // Newest step first.
-    std::stable_sort(evals.begin(), evals.end(), [](auto& a, auto& b) {
-      return a.second.value("step", int64_t(0)) > b.second.value("step", int64_t(0));
-    });
+    require(j.is_object() && j.contains("metrics") && j["metrics"].is_object(),
+            "evaluation file '" + f.string() + "' holds no \"metrics\" object", "write it again with duel eval");
+    evals.emplace_back(f.filename().string(), std::move(j));
   }
+  std::stable_sort(evals.begin(), evals.end(), [](auto& a, auto& b) {
+    return a.second.value("step", int64_t(0)) > b.second.value("step", int64_t(0));
+  });
+  return evals;
+}
 
-  ReportSummary sum;
-  sum.path = out;
-  sum.log_rows = int64_t(log.steps.size());
-  sum.evaluations = int64_t(log.eval_steps.size());
-  sum.eval_tables = int64_t(evals.size());
-
+// Up to max_grids sample grids, evenly spaced over the run, as data: URLs.
+nlohmann::json embed_grids(const RunFolder& run, int64_t max_grids, ReportSummary& sum) {
   auto grids = find_grids(run.samples_dir());
   sum.grids_found = int64_t(grids.size());
   nlohmann::json grid_json = nlohmann::json::array();
-  for (size_t i : evenly_spaced(grids.size(), size_t(options.max_grids))) {
+  for (size_t i : evenly_spaced(grids.size(), size_t(max_grids))) {
     std::string png;
     try {
       png = read_file(grids[i].path.string(), "sample grid");
@@ -427,56 +422,52 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
                          {"src", "data:image/png;base64," + base64_encode(png)}});
   }
   sum.grids_embedded = int64_t(grid_json.size());
+  return grid_json;
+}
 
-  // 2. The latent interpolation of the generator, from fixed noise (the same paths at every refresh).
-  std::string interp_html;
+// The latent interpolation of the generator, from fixed noise (the same paths at every refresh).
+std::string interpolation_html(const ReportOptions& options, ReportSummary& sum) {
   const auto& gen = options.generator;
-  if (const auto* noise = gen.model ? capability<NoiseSampler>(*gen.model) : nullptr) {
-    torch::Tensor start, end;
-    {
-      RngRestore restore;
-      torch::manual_seed(20250001);
-      start = noise->make_noise(options.interp_rows, torch::kCPU);
-      end = noise->make_noise(options.interp_rows, torch::kCPU);
-    }
-    torch::Tensor labels;
-    if (gen.model->needs_labels() && gen.shape.num_classes > 0)
-      labels = torch::arange(options.interp_rows, torch::kInt64).remainder(gen.shape.num_classes);
-    Interpolation path = interpolate(*gen.model, start.to(gen.device), end.to(gen.device), options.interp_steps,
-                                     labels.defined() ? labels.to(gen.device) : labels);
-    const std::string gif = encode_gif(path.frames, 12), grid = encode_png(path.grid);
-    std::ostringstream o;
-    o << "<p class=\"meta\">the generator at step " << gen.step << ": " << options.interp_rows
-      << " spherical paths between fixed pairs of noise vectors, " << options.interp_steps
-      << " points each" << (labels.defined() ? " (path r draws class r)" : "") << "</p>\n"
-      << "<div class=\"interp\"><figure><img id=\"interp-gif\" alt=\"animated interpolation\" src=\"data:image/gif;base64,"
-      << base64_encode(gif) << "\"><figcaption>every path, animated</figcaption></figure>"
-      << "<figure><img id=\"interp-grid\" alt=\"interpolation grid\" src=\"data:image/png;base64," << base64_encode(grid)
-      << "\"><figcaption>one path per row</figcaption></figure></div>\n";
-    interp_html = o.str();
-    sum.interpolation = true;
-  } else {
+  const auto* noise = gen.model ? capability<NoiseSampler>(*gen.model) : nullptr;
+  if (!noise) {
     const std::string why = gen.model ? "model " + gen.model->name() +
                                             " translates images: it has no latent space to walk (its previews are the "
                                             "sample grids: input | output | target)"
                                       : (gen.missing_reason.empty() ? "no generator available" : gen.missing_reason);
-    interp_html = "<p class=\"note\" id=\"interp-missing\">" + html_escape(why) + "</p>\n";
+    return "<p class=\"note\" id=\"interp-missing\">" + html_escape(why) + "</p>\n";
   }
+  torch::Tensor start, end;
+  {
+    RngRestore restore;
+    torch::manual_seed(20250001);
+    start = noise->make_noise(options.interp_rows, torch::kCPU);
+    end = noise->make_noise(options.interp_rows, torch::kCPU);
+  }
+  torch::Tensor labels;
+  if (gen.model->needs_labels() && gen.shape.num_classes > 0)
+    labels = torch::arange(options.interp_rows, torch::kInt64).remainder(gen.shape.num_classes);
+  Interpolation path = interpolate(*gen.model, start.to(gen.device), end.to(gen.device), options.interp_steps,
+                                   labels.defined() ? labels.to(gen.device) : labels);
+  const std::string gif = encode_gif(path.frames, 12), grid = encode_png(path.grid);
+  std::ostringstream o;
+  o << "<p class=\"meta\">the generator at step " << gen.step << ": " << options.interp_rows
+    << " spherical paths between fixed pairs of noise vectors, " << options.interp_steps
+    << " points each" << (labels.defined() ? " (path r draws class r)" : "") << "</p>\n"
+    << "<div class=\"interp\"><figure><img id=\"interp-gif\" alt=\"animated interpolation\" src=\"data:image/gif;base64,"
+    << base64_encode(gif) << "\"><figcaption>every path, animated</figcaption></figure>"
+    << "<figure><img id=\"interp-grid\" alt=\"interpolation grid\" src=\"data:image/png;base64," << base64_encode(grid)
+    << "\"><figcaption>one path per row</figcaption></figure></div>\n";
+  sum.interpolation = true;
+  return o.str();
+}
 
-  // 3. The page.
-  const std::string name = fs::absolute(dir).lexically_normal().filename().string().empty()
-                               ? fs::absolute(dir).lexically_normal().parent_path().filename().string()
-                               : fs::absolute(dir).lexically_normal().filename().string();
+// The page's header: name, model, data, progress and status.
+std::string header_html(const std::string& name, const RunLog& log) {
   const std::map<std::string, std::string> status_text = {
       {"running", "in progress (or stopped without a final event)"},
       {"finished", "finished"},
       {"interrupted", "interrupted (resume with duel train --resume)"},
       {"diverged", "stopped: training diverged"}};
-  nlohmann::json page;
-  page["run"] = {{"name", name}, {"status", log.status}, {"step", log.last_step}, {"total_steps", log.total_steps}};
-  page["grids"] = std::move(grid_json);
-  const std::string data_json = "{\"page\":" + page.dump() + ",\"series\":" + chart_json(log) + "}";
-
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -495,19 +486,18 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
     h << "<p class=\"live\"><label><input type=\"checkbox\" id=\"auto-reload\"> reload every 30 s</label> "
          "(the trainer rewrites this file at every sample grid)</p>\n";
   h << "<div id=\"latest\" class=\"cards\"></div></header>\n<main>\n";
+  return h.str();
+}
 
-  h << "<section id=\"curves\"><h2>Training curves</h2>\n"
-       "<p class=\"hint\">drag across a chart to zoom into steps, double-click to zoom out; hover for values "
-       "(the cursor follows on every chart); click a legend entry to hide a curve</p>\n"
-       "<div id=\"charts\" class=\"charts\"></div>\n"
-       "<noscript><p class=\"note\">the charts need JavaScript</p></noscript></section>\n";
-
-  h << "<div class=\"pair\">\n<section id=\"samples\"><h2>Samples over training</h2>\n";
+// The sample grids' slider.
+std::string samples_html(const ReportSummary& sum, GanModel* model) {
+  std::ostringstream h;
+  h << "<section id=\"samples\"><h2>Samples over training</h2>\n";
   if (sum.grids_embedded == 0) {
     h << "<p class=\"note\">no sample grid yet (train.sample_every)</p>\n";
   } else {
     h << "<p class=\"meta\">"
-      << (gen.model && capability<ImageTranslator>(*gen.model)
+      << (model && capability<ImageTranslator>(*model)
               ? "previews of a fixed batch of the data, input | output | target per row"
               : "grids from the run's fixed noise")
       << " (samples/)";
@@ -518,9 +508,12 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
       << "<span id=\"grid-label\"></span></div>\n<img id=\"grid-image\" class=\"pixelated\" alt=\"sample grid\">\n";
   }
   h << "</section>\n";
+  return h.str();
+}
 
-  h << "<section id=\"interpolation\"><h2>Latent interpolation</h2>\n" << interp_html << "</section>\n</div>\n";
-
+// `duel eval` tables, then the periodic evaluation's rows.
+std::string evaluation_html(const EvalFiles& evals, const RunLog& log, const RunFolder& run) {
+  std::ostringstream h;
   h << "<section id=\"evaluation\"><h2>Evaluation</h2>\n";
   if (evals.empty())
     h << "<p class=\"note\" id=\"no-eval-table\">no <code>duel eval</code> result in eval/ yet: <code>duel eval "
@@ -544,7 +537,53 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
       << html_escape(run.best()) << "</code> gives the full table with it</p>\n";
   }
   h << "</section>\n";
+  return h.str();
+}
 
+}  // namespace
+
+ReportSummary write_report(const std::string& run_dir, const ReportOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const fs::path dir(run_dir);
+  const RunFolder run(run_dir);
+  check_run_folder(run_dir, run);
+  require(options.max_grids >= 1, "the report needs room for at least one sample grid", "use max_grids >= 1");
+  const std::string out = options.out.empty() ? run.report() : options.out;
+
+  // 1. Read everything first: bad input stops here, before anything is written.
+  const std::string config_text = read_file(run.config(), "config");
+  const std::string events_path = run.events();
+  const RunLog log = parse_run_log(read_file(events_path, "event log"), events_path);
+  const EvalFiles evals = read_evaluations(run);
+  ReportSummary sum;
+  sum.path = out;
+  sum.log_rows = int64_t(log.steps.size());
+  sum.evaluations = int64_t(log.eval_steps.size());
+  sum.eval_tables = int64_t(evals.size());
+  nlohmann::json grid_json = embed_grids(run, options.max_grids, sum);
+
+  // 2. The latent interpolation.
+  const std::string interp_html = interpolation_html(options, sum);
+
+  // 3. The page.
+  const fs::path abs = fs::absolute(dir).lexically_normal();
+  const std::string name = abs.filename().string().empty() ? abs.parent_path().filename().string()
+                                                           : abs.filename().string();
+  nlohmann::json page;
+  page["run"] = {{"name", name}, {"status", log.status}, {"step", log.last_step}, {"total_steps", log.total_steps}};
+  page["grids"] = std::move(grid_json);
+  const std::string data_json = "{\"page\":" + page.dump() + ",\"series\":" + chart_json(log) + "}";
+
+  std::ostringstream h;
+  h << header_html(name, log);
+  h << "<section id=\"curves\"><h2>Training curves</h2>\n"
+       "<p class=\"hint\">drag across a chart to zoom into steps, double-click to zoom out; hover for values "
+       "(the cursor follows on every chart); click a legend entry to hide a curve</p>\n"
+       "<div id=\"charts\" class=\"charts\"></div>\n"
+       "<noscript><p class=\"note\">the charts need JavaScript</p></noscript></section>\n";
+  h << "<div class=\"pair\">\n" << samples_html(sum, options.generator.model);
+  h << "<section id=\"interpolation\"><h2>Latent interpolation</h2>\n" << interp_html << "</section>\n</div>\n";
+  h << evaluation_html(evals, log, run);
   if (!log.warnings.empty()) {
     h << "<section id=\"warnings\"><h2>Monitor warnings</h2>\n<ul class=\"warnings\">\n";
     for (auto& [step, msg] : log.warnings)  // the monitor's messages mostly name their step already
@@ -552,18 +591,17 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
         << "</li>\n";
     h << "</ul></section>\n";
   }
-
-  h << "<section id=\"config\"><h2>Config</h2>\n<p class=\"meta\">config.toml, every key resolved: <code>duel train "
-       "--config "
+  h << "<section id=\"config\"><h2>Config</h2>\n<p class=\"meta\">config.toml, the resolved config (the keys the "
+       "run read, and those set explicitly; the rest at their defaults): <code>duel train --config "
     << html_escape(run.config()) << " --out runs/again</code> reruns it</p>\n<pre id=\"config-text\">"
     << html_escape(config_text) << "</pre></section>\n</main>\n";
-
   h << "<script type=\"application/json\" id=\"report-data\">" << script_safe_json(data_json) << "</script>\n"
     << "<script>\n" << report_assets::uplot_js() << "\n</script>\n"
     << "<script>\n" << report_assets::report_js() << "\n</script>\n</body>\n</html>\n";
 
   const std::string html = h.str();
   const auto parent = fs::path(out).parent_path();
+  std::error_code ec;
   require(parent.empty() || fs::is_directory(parent, ec), "the folder of '" + out + "' does not exist",
           "create it first, or leave --out out to write <run>/report.html");
   write_file_atomic(out, html);

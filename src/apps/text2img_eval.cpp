@@ -66,6 +66,73 @@ double measure_value(const GarmentMeasure& m, const std::string& attribute) {
   return m.edges;
 }
 
+// The attributes the prompts steer: {attribute, word a, word b}.
+const std::vector<std::array<std::string, 3>>& attribute_words() {
+  static const std::vector<std::array<std::string, 3>> words{
+      {"intensity", "dark", "light"}, {"width", "wide", "narrow"}, {"height", "long", "short"},
+      {"edges", "patterned", "plain"}};
+  return words;
+}
+
+// One attribute of one class: the mean measure of images drawn from "the <noun>
+// is <a>" and "... is <b>", against the real test images described by a and b.
+AttributeRow measure_attribute(GanModel& model, const Vocabulary& vocab, int64_t text_length, int64_t n,
+                               const ImageSet& test, const std::vector<GarmentMeasure>& measures,
+                               const std::vector<GarmentWords>& words, int64_t c, const std::string& noun,
+                               const std::array<std::string, 3>& aw) {
+  const std::string &attribute = aw[0], &a = aw[1], &b = aw[2];
+  AttributeRow ar{attribute, a, b, c};
+  auto mean_of = [&](const torch::Tensor& images) {
+    double s = 0;
+    for (int64_t i = 0; i < images.size(0); ++i) s += measure_value(measure_garment(images[i]), attribute);
+    return s / double(images.size(0));
+  };
+  auto prompt_images = [&](const std::string& word) {
+    std::vector<std::string> p(size_t(n), "the " + noun + " is " + word);
+    return draw(model, encode_all(vocab, p, text_length));
+  };
+  ar.generated_a = mean_of(prompt_images(a));
+  ar.generated_b = mean_of(prompt_images(b));
+  double sa = 0, sb = 0, na = 0, nb = 0;
+  auto lab = test.labels.contiguous();
+  const int64_t* lp = lab.data_ptr<int64_t>();
+  for (int64_t i = 0; i < test.size(); ++i) {
+    if (lp[i] != c) continue;
+    const auto& w = words[size_t(i)];
+    const bool is_a = attribute == "intensity" ? w.dark : attribute == "width" ? w.wide
+                      : attribute == "height"  ? w.long_ : w.patterned;
+    const double v = measure_value(measures[size_t(i)], attribute);
+    (is_a ? sa : sb) += v;
+    (is_a ? na : nb) += 1;
+  }
+  ar.real_a = na > 0 ? sa / na : 0;
+  ar.real_b = nb > 0 ? sb / nb : 0;
+  return ar;
+}
+
+// Per attribute: in how many classes the samples order like the real images
+// (a above b, or below), and the mean gaps (a - b) of both.
+nlohmann::json attribute_summary(const std::vector<AttributeRow>& rows) {
+  nlohmann::json summary = nlohmann::json::array();
+  for (const auto& aw : attribute_words()) {
+    int64_t agree = 0, classes_n = 0;
+    double gap_generated = 0, gap_real = 0;
+    for (auto& ar : rows) {
+      if (ar.attribute != aw[0]) continue;
+      const double g = ar.generated_a - ar.generated_b, q = ar.real_a - ar.real_b;
+      agree += (g > 0) == (q > 0) && g != 0;
+      gap_generated += g;
+      gap_real += q;
+      ++classes_n;
+    }
+    summary.push_back({{"attribute", aw[0]}, {"word_a", aw[1]}, {"word_b", aw[2]},
+                       {"classes_following_the_prompt", agree}, {"classes", classes_n},
+                       {"mean_gap_generated", gap_generated / double(classes_n)},
+                       {"mean_gap_real", gap_real / double(classes_n)}});
+  }
+  return summary;
+}
+
 }  // namespace
 
 Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::function<void(const std::string&)>& info) {
@@ -105,9 +172,6 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
   Text2ImgEvalResult r;
   nlohmann::json classes = nlohmann::json::array(), attrs = nlohmann::json::array();
   nlohmann::json prompts_shown = nlohmann::json::array();
-  const std::vector<std::array<std::string, 3>> attribute_words{
-      {"intensity", "dark", "light"}, {"width", "wide", "narrow"}, {"height", "long", "short"},
-      {"edges", "patterned", "plain"}};
   for (int64_t c = 0; c < 10; ++c) {
     ClassRow row;
     row.cls = c;
@@ -145,62 +209,18 @@ Text2ImgEvalResult run_text2img_eval(const Text2ImgEvalOptions& o, const std::fu
                        {"example_prompts", prompts_shown.back()}});
     r.classes.push_back(row);
 
-    for (const auto& aw : attribute_words) {
-      const std::string &attribute = aw[0], &a = aw[1], &b = aw[2];
-      AttributeRow ar{attribute, a, b, c};
-      auto mean_of = [&](const torch::Tensor& images) {
-        double s = 0;
-        for (int64_t i = 0; i < images.size(0); ++i) s += measure_value(measure_garment(images[i]), attribute);
-        return s / double(images.size(0));
-      };
-      auto prompt_images = [&](const std::string& word) {
-        std::vector<std::string> p(size_t(o.n_attribute), "the " + row.noun + " is " + word);
-        return draw(*model, encode_all(vocab, p, shape.text_length));
-      };
-      ar.generated_a = mean_of(prompt_images(a));
-      ar.generated_b = mean_of(prompt_images(b));
-      double sa = 0, sb = 0, na = 0, nb = 0;
-      auto lab = test.labels.contiguous();
-      const int64_t* lp = lab.data_ptr<int64_t>();
-      for (int64_t i = 0; i < test.size(); ++i) {
-        if (lp[i] != c) continue;
-        const auto& w = words[size_t(i)];
-        const bool is_a = attribute == "intensity" ? w.dark : attribute == "width" ? w.wide
-                          : attribute == "height"  ? w.long_ : w.patterned;
-        const double v = measure_value(measures[size_t(i)], attribute);
-        (is_a ? sa : sb) += v;
-        (is_a ? na : nb) += 1;
-      }
-      ar.real_a = na > 0 ? sa / na : 0;
-      ar.real_b = nb > 0 ? sb / nb : 0;
-      attrs.push_back({{"class", c}, {"noun", row.noun}, {"attribute", attribute}, {"word_a", a}, {"word_b", b},
-                       {"generated_a", ar.generated_a}, {"generated_b", ar.generated_b}, {"real_a", ar.real_a},
-                       {"real_b", ar.real_b}});
+    for (const auto& aw : attribute_words()) {
+      AttributeRow ar = measure_attribute(*model, vocab, shape.text_length, o.n_attribute, test, measures, words, c,
+                                          row.noun, aw);
+      attrs.push_back({{"class", c}, {"noun", row.noun}, {"attribute", ar.attribute}, {"word_a", ar.word_a},
+                       {"word_b", ar.word_b}, {"generated_a", ar.generated_a}, {"generated_b", ar.generated_b},
+                       {"real_a", ar.real_a}, {"real_b", ar.real_b}});
       r.attributes.push_back(ar);
     }
   }
-  // Per attribute: in how many classes the samples order like the real images
-  // (a above b, or below), and the mean gaps (a - b) of both.
-  nlohmann::json summary = nlohmann::json::array();
-  for (const auto& aw : attribute_words) {
-    int64_t agree = 0, classes_n = 0;
-    double gap_generated = 0, gap_real = 0;
-    for (auto& ar : r.attributes) {
-      if (ar.attribute != aw[0]) continue;
-      const double g = ar.generated_a - ar.generated_b, q = ar.real_a - ar.real_b;
-      agree += (g > 0) == (q > 0) && g != 0;
-      gap_generated += g;
-      gap_real += q;
-      ++classes_n;
-    }
-    summary.push_back({{"attribute", aw[0]}, {"word_a", aw[1]}, {"word_b", aw[2]},
-                       {"classes_following_the_prompt", agree}, {"classes", classes_n},
-                       {"mean_gap_generated", gap_generated / double(classes_n)},
-                       {"mean_gap_real", gap_real / double(classes_n)}});
-  }
   nlohmann::json j;
   j["experiment"] = "text2img";
-  j["attribute_summary"] = summary;
+  j["attribute_summary"] = attribute_summary(r.attributes);
   j["checkpoint"] = o.checkpoint;
   j["step"] = ck.state().step;
   j["features"] = {{"path", net->identity().path}, {"hash", net->identity().hash},

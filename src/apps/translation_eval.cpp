@@ -1,10 +1,15 @@
+// `duel eval` for image-to-image models (include/duel/apps/translation_eval.h):
+// translates the held-out split, scores the outputs against the targets
+// (PSNR/SSIM), and for unpaired models measures cycle error and domain accuracy.
 #include "duel/apps/translation_eval.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <tuple>
 
 #include "duel/apps/eval_checkpoint.h"
+#include "duel/apps/model_loading.h"
 #include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
@@ -38,12 +43,59 @@ struct PairedSums {
 
 nlohmann::json scores_json(const PairedScores& s) { return {{"l1", s.l1}, {"psnr_db", s.psnr}, {"ssim", s.ssim}}; }
 
+// The classifier that says which domain a translation landed in, when the
+// domains are two classes of a labelled dataset; null (with a warning in the
+// report) when there is none for the dataset or it lacks a class.
+std::unique_ptr<FeatureExtractor> domain_classifier(const Config& cfg, const ImageSet& data,
+                                                    const TranslationEvalRequest& req, TranslationReport& rep,
+                                                    int64_t& class_a, int64_t& class_b) {
+  std::unique_ptr<FeatureExtractor> net;
+  class_a = cfg.get_int("data.class_a");
+  class_b = cfg.get_int("data.class_b");
+  const std::string dataset = cfg.get_string("data.dataset");
+  if (!req.features.empty()) net = load_feature_extractor(req.features);
+  else if (dataset.rfind("folder:", 0) != 0) {
+    try {
+      net = load_feature_extractor(find_feature_net(dataset));
+    } catch (const Error& e) {
+      rep.warnings.push_back(std::string("no classifier for domain accuracy: ") + e.what());
+    }
+  }
+  if (net && net->identity().num_classes <= std::max(class_a, class_b)) {
+    rep.warnings.push_back("the feature network has no class " + std::to_string(std::max(class_a, class_b)) +
+                           "; domain accuracy skipped");
+    net.reset();
+  }
+  if (net) rep.features = net->identity();
+  auto class_text = [&](int64_t c) {
+    return c < int64_t(data.class_names.size()) ? data.class_names[size_t(c)] : "class " + std::to_string(c);
+  };
+  rep.class_a = class_text(class_a);
+  rep.class_b = class_text(class_b);
+  return net;
+}
+
+nlohmann::json translation_json(const TranslationReport& rep) {
+  nlohmann::json j{{"checkpoint", rep.checkpoint}, {"model", rep.model}, {"step", rep.step},
+                   {"data", rep.data}, {"images", rep.images}, {"warnings", rep.warnings},
+                   {"quantised", "outputs are scored as 8-bit images"}};
+  if (rep.output) j["output"] = scores_json(*rep.output);
+  if (rep.baseline) j["baseline"] = scores_json(*rep.baseline), j["baseline_name"] = rep.baseline_name;
+  if (rep.cycle_a) j["cycle_l1"] = {{"A", *rep.cycle_a}, {"B", *rep.cycle_b}};
+  if (rep.acc_ab) {
+    j["domain_accuracy"] = {{"AtoB_recognised_as_B", *rep.acc_ab}, {"BtoA_recognised_as_A", *rep.acc_ba},
+                            {"untranslated_A_as_B", *rep.base_acc_ab}, {"untranslated_B_as_A", *rep.base_acc_ba},
+                            {"class_a", rep.class_a}, {"class_b", rep.class_b}};
+    j["features"] = {{"path", rep.features->path}, {"hash", rep.features->hash}, {"accuracy", rep.features->accuracy}};
+  }
+  return j;
+}
+
 }  // namespace
 
 bool checkpoint_translates(const std::string& checkpoint) {
   Checkpoint ck = Checkpoint::read(checkpoint);
-  Config cfg = Config::from_string(ck.config_toml(), ck.path());
-  return capability<ImageTranslator>(*create_model(cfg, ck.state().shape)) != nullptr;
+  return capability<ImageTranslator>(*create_model(checkpoint_config(ck), ck.state().shape)) != nullptr;
 }
 
 TranslationReport evaluate_translation(const TranslationEvalRequest& req,
@@ -54,10 +106,9 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   TranslationReport rep;
   auto t = Clock::now();
   Checkpoint ck = Checkpoint::read(req.checkpoint);
-  Config cfg = Config::from_string(ck.config_toml(), ck.path());
+  Config cfg;
+  auto model = load_model(ck, cfg);
   const DataShape shape = ck.state().shape;
-  auto model = create_model(cfg, shape);
-  ck.restore(*model, /*optimizers=*/false);
   auto* translator = capability<ImageTranslator>(*model);
   require(translator != nullptr, "model '" + model->name() + "' does not translate images",
           "this evaluation is for pix2pix, cyclegan, srgan and srresnet checkpoints");
@@ -80,32 +131,9 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   rep.baseline_name = tr.scale() > 1 ? "bicubic" : "identity";
 
   // The classifier for class domains (cyclegan on data.pair = classes).
-  std::unique_ptr<FeatureExtractor> net;
   int64_t class_a = -1, class_b = -1;
-  if (two_way && cfg.get_string("data.pair") == "classes") {
-    class_a = cfg.get_int("data.class_a");
-    class_b = cfg.get_int("data.class_b");
-    const std::string dataset = cfg.get_string("data.dataset");
-    if (!req.features.empty()) net = load_feature_extractor(req.features);
-    else if (dataset.rfind("folder:", 0) != 0) {
-      try {
-        net = load_feature_extractor(find_feature_net(dataset));
-      } catch (const Error& e) {
-        rep.warnings.push_back(std::string("no classifier for domain accuracy: ") + e.what());
-      }
-    }
-    if (net && net->identity().num_classes <= std::max(class_a, class_b)) {
-      rep.warnings.push_back("the feature network has no class " + std::to_string(std::max(class_a, class_b)) +
-                             "; domain accuracy skipped");
-      net.reset();
-    }
-    if (net) rep.features = net->identity();
-    auto class_text = [&](int64_t c) {
-      return c < int64_t(data.class_names.size()) ? data.class_names[size_t(c)] : "class " + std::to_string(c);
-    };
-    rep.class_a = class_text(class_a);
-    rep.class_b = class_text(class_b);
-  }
+  std::unique_ptr<FeatureExtractor> net;
+  if (two_way && cfg.get_string("data.pair") == "classes") net = domain_classifier(cfg, data, req, rep, class_a, class_b);
   for (auto& w : rep.warnings) say("warning: " + w);
 
   t = Clock::now();
@@ -160,23 +188,8 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   }
   rep.seconds.emplace_back("total", since(t0));
 
-  nlohmann::json j{{"checkpoint", rep.checkpoint}, {"model", rep.model}, {"step", rep.step},
-                   {"data", rep.data}, {"images", rep.images}, {"warnings", rep.warnings},
-                   {"quantised", "outputs are scored as 8-bit images"}};
-  if (rep.output) j["output"] = scores_json(*rep.output);
-  if (rep.baseline) j["baseline"] = scores_json(*rep.baseline), j["baseline_name"] = rep.baseline_name;
-  if (rep.cycle_a) j["cycle_l1"] = {{"A", *rep.cycle_a}, {"B", *rep.cycle_b}};
-  if (rep.acc_ab) {
-    j["domain_accuracy"] = {{"AtoB_recognised_as_B", *rep.acc_ab}, {"BtoA_recognised_as_A", *rep.acc_ba},
-                            {"untranslated_A_as_B", *rep.base_acc_ab}, {"untranslated_B_as_A", *rep.base_acc_ba},
-                            {"class_a", rep.class_a}, {"class_b", rep.class_b}};
-    j["features"] = {{"path", rep.features->path}, {"hash", rep.features->hash}, {"accuracy", rep.features->accuracy}};
-  }
-  nlohmann::json secs = nlohmann::json::object();
-  for (auto& [k, v] : rep.seconds) secs[k] = v;
-  j["seconds"] = secs;
-  rep.json = j.dump(2) + "\n";
-  rep.json_path = write_eval_json(req.checkpoint, rep.step, req.out_json, rep.json);
+  nlohmann::json j = translation_json(rep);
+  std::tie(rep.json, rep.json_path) = write_eval_json(j, rep.seconds, req.checkpoint, rep.step, req.out_json);
   return rep;
 }
 

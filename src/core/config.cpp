@@ -1,14 +1,18 @@
-// Config implementation: the schema registry, TOML reading/writing (toml++,
-// header-only in this translation unit alone) and --set parsing.
+// Config implementation: the schema registry, TOML reading (toml++,
+// header-only in this translation unit alone), --set parsing, the record of
+// which keys were read and the resolved config's TOML writer.
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "duel/core/config.h"
@@ -42,83 +46,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-// The keys every run has; models add theirs with register_key().
-struct CoreKeys {
-  CoreKeys() {
-    auto I = [](std::string k, int64_t d, double lo, double hi, std::string help) {
-      register_key({std::move(k), ConfigType::Int, d, std::move(help), lo, hi, {}});
-    };
-    auto F = [](std::string k, double d, double lo, double hi, std::string help) {
-      register_key({std::move(k), ConfigType::Float, d, std::move(help), lo, hi, {}});
-    };
-    auto B = [](std::string k, bool d, std::string help) {
-      register_key({std::move(k), ConfigType::Bool, d, std::move(help), {}, {}, {}});
-    };
-    auto S = [](std::string k, std::string d, std::vector<std::string> choices, std::string help,
-                bool prefix = false) {
-      KeySpec s{std::move(k), ConfigType::String, std::move(d), std::move(help), {}, {}, std::move(choices)};
-      s.choices_prefix = prefix;
-      register_key(s);
-    };
-    I("run.seed", 1, 0, 9.0e15, "seed for weights, noise, shuffling and label noise");
-    S("run.device", "cpu", {"cpu", "cuda"}, "where to train: cpu or cuda (needs a CUDA build)");
-    S("data.dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "folder:"},
-      "fashion-mnist, mnist, cifar10 or folder:<path>", true);
-    S("data.path", "", {}, "folder holding the dataset files (empty: the dataset's default location)");
-    S("data.split", "train", {"train", "test", "all"}, "which split to train on");
-    I("data.image_size", 0, 0, 1024, "side in pixels after resize/crop (0: the dataset's own size)");
-    I("data.channels", 0, 0, 3, "1 (grayscale) or 3 (RGB); 0: the dataset's own");
-    I("data.limit", 0, 0, 1.0e12, "use only the first N images (0: all)");
-    S("data.pair", "none", {"none", "paired-folders", "side-by-side", "sobel", "unpaired-folders", "classes"},
-      "image-to-image data (A -> B): none; paired-folders (A in data.path, B of the same name in data.path_b); "
-      "side-by-side (each image of one folder is A|B); sobel (B = the dataset's images, A = their edge maps); "
-      "unpaired-folders (A in data.path, B in data.path_b); classes (A = class data.class_a, B = data.class_b)");
-    S("data.path_b", "", {}, "folder of the B images for data.pair = paired-folders or unpaired-folders");
-    S("data.side_by_side", "AB", {"AB", "BA"}, "data.pair = side-by-side: AB (A on the left) or BA (B on the left)");
-    I("data.class_a", -1, -1, 1000, "data.pair = classes: the class whose images are domain A");
-    I("data.class_b", -1, -1, 1000, "data.pair = classes: the class whose images are domain B");
-    I("data.crop", 0, 0, 1024,
-      "random square crop of this side in the loader, the same window for A and B when paired (0: off)");
-    B("data.flip", false, "random horizontal flips in the loader, the same for A and B when paired");
-    B("data.drop_last", true, "drop the last incomplete batch of each epoch");
-    I("data.prefetch", -1, -1, 64,
-      "batches prepared ahead on a background thread (0: none; -1: auto = 2 on CUDA, 0 on CPU)");
-    S("model.name", "dcgan", {}, "registered model name (see `duel train --list-models`)");
-    I("model.latent_dim", 100, 1, 4096, "size of the noise vector z");
-    S("model.init", "normal", {"normal", "default"},
-      "normal: weights N(0, 0.02) as in DCGAN; default: LibTorch's own initialisation");
-    I("train.steps", 0, 0, 1.0e12, "generator updates to run (0: use train.epochs)");
-    I("train.epochs", 3, 0, 1.0e6, "passes over the data when train.steps is 0");
-    I("train.batch_size", 64, 1, 65536, "images per batch");
-    I("train.d_steps", 1, 1, 100, "discriminator updates per generator update");
-    S("train.loss", "nonsaturating", {"nonsaturating", "minimax", "wasserstein", "hinge", "least-squares"},
-      "adversarial loss: nonsaturating (-log D(G(z))), minimax (log(1 - D(G(z)))), wasserstein, hinge or "
-      "least-squares (see docs/models.md)");
-    F("train.label_smoothing", 0.0, 0.0, 0.5, "one-sided: real targets become 1 - s (or U(1-s, 1))");
-    S("train.smoothing_mode", "uniform", {"uniform", "fixed"},
-      "uniform: real targets ~ U(1-s, 1) per sample; fixed: real targets = 1-s");
-    F("train.label_flip", 0.0, 0.0, 0.5, "probability that a real target is flipped to fake");
-    F("train.instance_noise", 0.0, 0.0, 2.0,
-      "std of Gaussian noise added to D's inputs, decayed linearly to 0 over the run");
-    I("train.log_every", 50, 1, 1.0e9, "steps between metrics.csv rows");
-    I("train.sample_every", 500, 0, 1.0e9, "steps between sample grids (0: only the final one)");
-    I("train.checkpoint_every", 1000, 0, 1.0e9, "steps between checkpoints (0: only the final one)");
-    I("train.keep_checkpoints", 3, 1, 1000, "numbered checkpoints kept besides latest");
-    F("optim.g_lr", 2e-4, 0.0, 10.0, "generator Adam learning rate");
-    F("optim.g_beta1", 0.5, 0.0, 0.999999, "generator Adam beta1");
-    F("optim.g_beta2", 0.999, 0.0, 0.999999, "generator Adam beta2");
-    F("optim.d_lr", 2e-4, 0.0, 10.0, "discriminator Adam learning rate");
-    F("optim.d_beta1", 0.5, 0.0, 0.999999, "discriminator Adam beta1");
-    F("optim.d_beta2", 0.999, 0.0, 0.999999, "discriminator Adam beta2");
-    B("perf.fast_convt", true, "transposed convolutions on oneDNN's convolution kernels (CPU); false: LibTorch's own");
-    S("perf.amp", "none", {"none", "bf16"}, "mixed precision on CUDA: none or bf16 autocast (ignored on CPU)");
-    B("perf.channels_last", false, "keep images and conv weights in channels-last (NHWC) memory layout");
-    I("sample.grid", 64, 1, 1024, "images in each sample grid (drawn from fixed noise)");
-    B("monitor.warnings", true, "warn when the losses show collapse or divergence");
-    I("monitor.window", 100, 5, 100000, "steps the collapse/divergence checks average over");
-  }
-};
-const CoreKeys core_keys_registered;
 
 bool numeric_in_range(const KeySpec& s, double v) {
   return (!s.min || v >= *s.min) && (!s.max || v <= *s.max);
@@ -317,6 +244,43 @@ void check_toml_text(const std::string& text, const std::string& origin) {
   }
 }
 
+// A value as TOML text: floats in their shortest round-trip form with a
+// decimal point or exponent (0.3, 1.0, 1e-05), strings as basic strings.
+std::string toml_value(const ConfigValue& v) {
+  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (auto b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (auto d = std::get_if<double>(&v)) {
+    // Plain notation where it stays short (0.0002, 100000.0), else an exponent (1e-09, 1e+20).
+    const double mag = std::fabs(*d);
+    const bool plain = mag == 0 || (mag >= 1e-5 && mag < 1e15);
+    char buf[400];
+    auto res = plain ? std::to_chars(buf, buf + sizeof buf, *d, std::chars_format::fixed)
+                     : std::to_chars(buf, buf + sizeof buf, *d, std::chars_format::scientific);
+    std::string t(buf, res.ptr);
+    if (t.find_first_of(".e") == std::string::npos) t += ".0";  // "1" would read back as an integer
+    return t;
+  }
+  std::string out = "\"";
+  for (unsigned char c : std::get<std::string>(v)) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char esc[8];
+          std::snprintf(esc, sizeof esc, "\\u%04X", c);
+          out += esc;
+        } else {
+          out += char(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 void register_key(const KeySpec& spec) {
@@ -332,6 +296,17 @@ void register_float_key(const std::string& key, double def, double lo, double hi
   register_key({key, ConfigType::Float, def, help, lo, hi, {}});
 }
 
+void register_bool_key(const std::string& key, bool def, const std::string& help) {
+  register_key({key, ConfigType::Bool, def, help, {}, {}, {}});
+}
+
+void register_string_key(const std::string& key, const std::string& def, const std::vector<std::string>& choices,
+                         const std::string& help, bool choices_prefix) {
+  KeySpec s{key, ConfigType::String, def, help, {}, {}, choices};
+  s.choices_prefix = choices_prefix;
+  register_key(s);
+}
+
 std::vector<KeySpec> schema() {
   std::lock_guard<std::mutex> lock(registry_mutex());
   std::vector<KeySpec> out;
@@ -345,7 +320,12 @@ const KeySpec* find_key(const std::string& key) {
   return it == registry().end() ? nullptr : &it->second;
 }
 
-Config::Config() {
+struct Config::ReadLog {
+  std::mutex mutex;
+  std::set<std::string> keys;
+};
+
+Config::Config() : reads_(std::make_shared<ReadLog>()) {
   for (const auto& s : schema()) values_[s.key] = s.default_value;
 }
 
@@ -436,7 +416,20 @@ const ConfigValue& Config::raw(const std::string& key, ConfigType type) const {
   const KeySpec* spec = find_key(key);
   if (it == values_.end() || !spec || spec->type != type)
     throw std::logic_error("duel: config key '" + key + "' read with the wrong type or not registered");
+  std::lock_guard<std::mutex> lock(reads_->mutex);
+  reads_->keys.insert(key);
   return it->second;
+}
+
+bool Config::was_read(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(reads_->mutex);
+  return reads_->keys.count(key) > 0;
+}
+
+bool Config::is_default(const std::string& key) const {
+  const KeySpec* spec = find_key(key);
+  auto it = values_.find(key);
+  return spec && it != values_.end() && it->second == spec->default_value;
 }
 
 int64_t Config::get_int(const std::string& key) const { return std::get<int64_t>(raw(key, ConfigType::Int)); }
@@ -447,18 +440,23 @@ std::string Config::get_string(const std::string& key) const {
 }
 
 std::string Config::to_toml() const {
-  // Group keys by section; values_ is sorted so sections come out in order.
-  std::map<std::string, toml::table> sections;
-  for (const auto& [key, value] : values_) {
-    auto dot = key.find('.');
-    std::string sec = key.substr(0, dot), name = key.substr(dot + 1);
-    auto& t = sections[sec];
-    std::visit([&](const auto& x) { t.insert_or_assign(name, x); }, value);
+  std::set<std::string> keys;
+  {
+    std::lock_guard<std::mutex> lock(reads_->mutex);
+    keys = reads_->keys;
   }
-  toml::table root;
-  for (auto& [sec, t] : sections) root.insert_or_assign(sec, std::move(t));
+  for (const auto& [key, set] : explicit_)
+    if (set) keys.insert(key);
   std::ostringstream o;
-  o << "# duel resolved config: every key, enough to rerun this run\n" << root << "\n";
+  o << "# duel resolved config: the keys this run's model and parts read, and those set explicitly;\n"
+       "# every other key has its default (`duel train --list-keys`). Enough to rerun the run.\n";
+  std::string section;
+  for (const auto& key : keys) {  // sorted, so each section's keys come together
+    const auto dot = key.find('.');
+    const std::string sec = key.substr(0, dot), name = key.substr(dot + 1);
+    if (sec != section) o << "\n[" << sec << "]\n", section = sec;
+    o << name << " = " << toml_value(values_.at(key)) << "\n";
+  }
   return o.str();
 }
 

@@ -1,3 +1,5 @@
+// The scoped data-parallel shard of a step (include/duel/core/shard.h): set
+// while a distributed run trains, reset when its scope ends.
 #include "duel/core/shard.h"
 
 namespace duel {

@@ -29,6 +29,23 @@
 namespace fs = std::filesystem;
 
 namespace duel {
+
+namespace {
+
+// This part's config keys (include/duel/core/config.h).
+const bool keys_registered = [] {
+  register_string_key("data.dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "folder:"},
+                      "fashion-mnist, mnist, cifar10 or folder:<path>", true);
+  register_string_key("data.path", "", {}, "folder holding the dataset files (empty: the dataset's default location)");
+  register_string_key("data.split", "train", {"train", "test", "all"}, "which split to train on");
+  register_int_key("data.image_size", 0, 0, 1024, "side in pixels after resize/crop (0: the dataset's own size)");
+  register_int_key("data.channels", 0, 0, 3, "1 (grayscale) or 3 (RGB); 0: the dataset's own");
+  register_int_key("data.limit", 0, 0, 1.0e12, "use only the first N images (0: all)");
+  return true;
+}();
+
+}  // namespace
+
 namespace {
 
 const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

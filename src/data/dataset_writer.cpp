@@ -1,3 +1,6 @@
+// Writing a labelled image set out as a dataset (include/duel/data/dataset_writer.h):
+// IDX files or an image folder per class, written to a temporary folder first
+// and renamed into place, so a failed write leaves nothing behind.
 #include "duel/data/dataset_writer.h"
 
 #include <unistd.h>

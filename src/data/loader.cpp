@@ -4,10 +4,26 @@
 #include <numeric>
 #include <random>
 
+#include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/core/threads.h"
 
 namespace duel {
+
+namespace {
+
+// This part's config keys (include/duel/core/config.h).
+const bool keys_registered = [] {
+  register_int_key("data.crop", 0, 0, 1024,
+                   "random square crop of this side in the loader, the same window for A and B when paired (0: off)");
+  register_bool_key("data.flip", false, "random horizontal flips in the loader, the same for A and B when paired");
+  register_bool_key("data.drop_last", true, "drop the last incomplete batch of each epoch");
+  register_int_key("data.prefetch", -1, -1, 64,
+                   "batches prepared ahead on a background thread (0: none; -1: auto = 2 on CUDA, 0 on CPU)");
+  return true;
+}();
+
+}  // namespace
 
 Loader::Loader(ImageSet data, LoaderOptions options) : data_(std::move(data)), opt_(options) {
   require(data_.size() > 0, "the dataset is empty", "check data.dataset and data.limit");

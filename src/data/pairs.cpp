@@ -14,6 +14,27 @@
 namespace fs = std::filesystem;
 
 namespace duel {
+
+namespace {
+
+// This part's config keys (include/duel/core/config.h).
+const bool keys_registered = [] {
+  register_string_key(
+      "data.pair", "none", {"none", "paired-folders", "side-by-side", "sobel", "unpaired-folders", "classes"},
+      "image-to-image data (A -> B): none; paired-folders (A in data.path, B of the same name in data.path_b); "
+      "side-by-side (each image of one folder is A|B); sobel (B = the dataset's images, A = their edge maps); "
+      "unpaired-folders (A in data.path, B in data.path_b); classes (A = class data.class_a, B = data.class_b)");
+  register_string_key("data.path_b", "", {},
+                      "folder of the B images for data.pair = paired-folders or unpaired-folders");
+  register_string_key("data.side_by_side", "AB", {"AB", "BA"},
+                      "data.pair = side-by-side: AB (A on the left) or BA (B on the left)");
+  register_int_key("data.class_a", -1, -1, 1000, "data.pair = classes: the class whose images are domain A");
+  register_int_key("data.class_b", -1, -1, 1000, "data.pair = classes: the class whose images are domain B");
+  return true;
+}();
+
+}  // namespace
+
 namespace {
 
 std::string shape_text(const torch::Tensor& t) {

@@ -1,3 +1,5 @@
+// CycleGAN's reconstruction terms (include/duel/losses/cycle.h): the cycle
+// consistency and identity L1 losses.
 #include "duel/losses/cycle.h"
 
 namespace duel {

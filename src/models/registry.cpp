@@ -8,6 +8,20 @@
 #include "duel/models/model.h"
 
 namespace duel {
+
+namespace {
+
+// This part's config keys (include/duel/core/config.h).
+const bool keys_registered = [] {
+  register_string_key("model.name", "dcgan", {}, "registered model name (see `duel train --list-models`)");
+  register_int_key("model.latent_dim", 100, 1, 4096, "size of the noise vector z");
+  register_string_key("model.init", "normal", {"normal", "default"},
+                      "normal: weights N(0, 0.02) as in DCGAN; default: LibTorch's own initialisation");
+  return true;
+}();
+
+}  // namespace
+
 namespace {
 struct Entry {
   std::string summary;

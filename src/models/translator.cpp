@@ -1,3 +1,6 @@
+// The shared part of the image-to-image models (include/duel/models/translator.h):
+// the ImageTranslator capability, the fixed preview batch and the
+// input | output | target preview columns.
 #include "duel/models/translator.h"
 
 #include <algorithm>

@@ -28,11 +28,39 @@ const bool keys_registered = [] {
   F("train.ada_speed", 100000.0, 1.0, 1.0e12, "ADA: images over which the augmentation probability can move by 1");
   F("train.weight_clip", 0.0, 0.0, 100.0, "clip D's weights to [-c, c] after each D update (WGAN; 0: off)");
   F("train.ema", 0.0, 0.0, 0.999999, "decay of the moving average of G's weights used for sampling (0: off)");
-  register_key({"train.diffaug", ConfigType::String, std::string(""),
+  register_key({"train.diffaug",
+                ConfigType::String,
+                std::string(""),
                 "differentiable augmentation of D's inputs: comma list of translation, cutout, color (empty: off)",
-                {}, {}, {}});
-  register_key({"optim.optimizer", ConfigType::String, std::string("adam"),
-                "optimizer of every net: adam (lr, beta1, beta2) or rmsprop (lr)", {}, {}, {"adam", "rmsprop"}});
+                {},
+                {},
+                {}});
+  register_key({"optim.optimizer",
+                ConfigType::String,
+                std::string("adam"),
+                "optimizer of every net: adam (lr, beta1, beta2) or rmsprop (lr)",
+                {},
+                {},
+                {"adam", "rmsprop"}});
+  register_int_key("train.d_steps", 1, 1, 100, "discriminator updates per generator update");
+  register_string_key(
+      "train.loss", "nonsaturating", {"nonsaturating", "minimax", "wasserstein", "hinge", "least-squares"},
+      "adversarial loss: nonsaturating (-log D(G(z))), minimax (log(1 - D(G(z)))), wasserstein, hinge or "
+      "least-squares (see docs/models.md)");
+  register_float_key("train.label_smoothing", 0.0, 0.0, 0.5, "one-sided: real targets become 1 - s (or U(1-s, 1))");
+  register_string_key("train.smoothing_mode", "uniform", {"uniform", "fixed"},
+                      "uniform: real targets ~ U(1-s, 1) per sample; fixed: real targets = 1-s");
+  register_float_key("train.label_flip", 0.0, 0.0, 0.5, "probability that a real target is flipped to fake");
+  register_float_key("train.instance_noise", 0.0, 0.0, 2.0,
+                     "std of Gaussian noise added to D's inputs, decayed linearly to 0 over the run");
+  register_float_key("optim.g_lr", 2e-4, 0.0, 10.0, "generator Adam learning rate");
+  register_float_key("optim.g_beta1", 0.5, 0.0, 0.999999, "generator Adam beta1");
+  register_float_key("optim.g_beta2", 0.999, 0.0, 0.999999, "generator Adam beta2");
+  register_float_key("optim.d_lr", 2e-4, 0.0, 10.0, "discriminator Adam learning rate");
+  register_float_key("optim.d_beta1", 0.5, 0.0, 0.999999, "discriminator Adam beta1");
+  register_float_key("optim.d_beta2", 0.999, 0.0, 0.999999, "discriminator Adam beta2");
+  register_bool_key("perf.fast_convt", true,
+                    "transposed convolutions on oneDNN's convolution kernels (CPU); false: LibTorch's own");
   return true;
 }();
 

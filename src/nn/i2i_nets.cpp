@@ -1,3 +1,6 @@
+// The image-to-image nets (include/duel/nn/i2i_nets.h): U-Net and PatchGAN
+// (pix2pix), ResNet-block generator (CycleGAN), SRResNet and its
+// discriminator (SRGAN), pixel shuffle and the history pool of fakes.
 #include "duel/nn/i2i_nets.h"
 
 #include <torch/nn/modules/activation.h>

@@ -19,6 +19,17 @@
 
 namespace duel {
 
+namespace {
+
+// This part's config keys (include/duel/core/config.h).
+const bool keys_registered = [] {
+  register_bool_key("monitor.warnings", true, "warn when the losses show collapse or divergence");
+  register_int_key("monitor.window", 100, 5, 100000, "steps the collapse/divergence checks average over");
+  return true;
+}();
+
+}  // namespace
+
 void TrainRun::info(const std::string& message) const {
   if (events.info) events.info(message);
 }

@@ -33,6 +33,7 @@
 #include "duel/models/model.h"
 #include "duel/train/divergence_guard.h"
 #include "duel/train/monitor.h"
+#include "duel/train/options.h"
 #include "duel/train/run_folder.h"
 #include "duel/train/run_logs.h"
 #include "duel/train/schedule.h"
@@ -98,6 +99,8 @@ class Trainer {
   void resume_state();
   void open_run_folder();
   void start_parts();
+  void write_config();
+  void warn_unread_settings() const;
   // The loop and its cadence.
   bool check_step(const Scalars& scalars);
   bool log_row(int64_t epoch);
@@ -116,6 +119,7 @@ class Trainer {
   RunFolder folder_;
   DataParallel dp_;
   Config cfg_;
+  TrainOptions opts_;  // cfg_'s trainer keys, read once
   std::optional<Checkpoint> resume_from_;
   torch::Device device_{torch::kCPU};
   uint64_t seed_ = 0;
@@ -145,6 +149,7 @@ class Trainer {
   double comm_at_interval_ = 0;  // comm_seconds() when the log interval began
   bool dist_stop_ = false;       // a rank was asked to stop: all stop after the same step
   ProgressReport report_;
+  std::string config_written_;  // the text of config.toml as last written
 };
 
 // 0. A distributed run joins its group first (rank 0 alone writes the run folder).
@@ -183,7 +188,8 @@ void Trainer::resolve_config() {
 }
 
 void Trainer::choose_device() {
-  const std::string device_name = cfg_.get_string("run.device");
+  opts_ = TrainOptions::read(cfg_);
+  const std::string& device_name = opts_.device;
   if (device_name == "cuda")
     require(torch::cuda::is_available(), "run.device=cuda but no CUDA device is available to this build",
             "build with scripts/build-gpu.sh on a machine with a GPU, or use run.device=cpu");
@@ -193,20 +199,20 @@ void Trainer::choose_device() {
   // Map the checkpoint's tensors straight onto the training device, so that
   // loading never moves a parameter off it.
   if (resume_from_ && device_.is_cuda() && !dp_.enabled()) resume_from_ = Checkpoint::read(resume_from_->path(), device_);
-  seed_ = uint64_t(cfg_.get_int("run.seed"));
+  seed_ = opts_.seed;
   torch::manual_seed(seed_);
 }
 
 // 2. Data and model.
 void Trainer::build_model() {
   data_ = open_dataset(cfg_);
-  require(data_.images.size(2) == data_.images.size(3) || cfg_.get_int("data.crop") > 0,
+  require(data_.images.size(2) == data_.images.size(3) || opts_.crop > 0,
           "images are " + std::to_string(data_.images.size(3)) + "x" + std::to_string(data_.images.size(2)) +
               ", not square",
           "set data.image_size to crop them square, or data.crop to train on random square crops");
   info("data: " + data_.description);
   shape_ = DataShape{data_.images.size(1),
-                     cfg_.get_int("data.crop") > 0 ? cfg_.get_int("data.crop") : data_.images.size(2),
+                     opts_.crop > 0 ? opts_.crop : data_.images.size(2),
                      data_.num_classes};
   shape_.target_channels = data_.targets.defined() ? data_.targets.size(1) : 0;
   shape_.paired = data_.paired;
@@ -221,7 +227,7 @@ void Trainer::build_model() {
             "model '" + model_->name() + "' needs class labels but " + data_.description + " has none",
             "use a labelled dataset (an image folder with one subfolder per class)");
   if (model_->needs_captions())
-    require(cfg_.get_int("eval.every") == 0,
+    require(opts_.eval_every == 0,
             "eval.every measures FID of samples drawn without text, and " + model_->name() + " draws from text",
             "set eval.every = 0 and measure a checkpoint with duel experiment text2img");
   model_->to(device_);
@@ -232,8 +238,8 @@ void Trainer::build_model() {
 
 void Trainer::build_loader() {
   const int64_t world = dp_.world();
-  lo_.batch_size = cfg_.get_int("train.batch_size");
-  if (dp_.enabled() && cfg_.get_bool("dist.global_batch")) {
+  lo_.batch_size = opts_.batch_size;
+  if (dp_.enabled() && opts_.global_batch) {
     require(lo_.batch_size % world == 0,
             "train.batch_size = " + std::to_string(lo_.batch_size) + " is the global batch (dist.global_batch) but does "
             "not divide by the " + std::to_string(world) + " ranks",
@@ -242,23 +248,23 @@ void Trainer::build_loader() {
   }
   lo_.shard = dp_.rank();
   lo_.shards = world;
-  lo_.drop_last = cfg_.get_bool("data.drop_last");
+  lo_.drop_last = opts_.drop_last;
   lo_.seed = seed_;
-  lo_.prefetch = resolve_prefetch(cfg_.get_int("data.prefetch"), device_);
+  lo_.prefetch = resolve_prefetch(opts_.prefetch, device_);
   lo_.device = device_;
-  lo_.channels_last = cfg_.get_bool("perf.channels_last");
-  lo_.crop = cfg_.get_int("data.crop");
-  lo_.flip = cfg_.get_bool("data.flip");
+  lo_.channels_last = opts_.channels_last;
+  lo_.crop = opts_.crop;
+  lo_.flip = opts_.flip;
   loader_ = std::make_unique<Loader>(data_, lo_);
   if (capability<ImageTranslator>(*model_))
-    require(cfg_.get_int("eval.every") == 0,
+    require(opts_.eval_every == 0,
             "eval.every measures FID of generated samples, and " + model_->name() + " translates images instead",
             "set eval.every = 0 and run duel eval on the checkpoint (PSNR/SSIM, translation accuracy)");
 }
 
 // The preview grid's fixed inputs, as the model makes them (kept in checkpoints).
 void Trainer::make_fixed_inputs() {
-  preview_ = model_->preview_inputs(data_, cfg_.get_int("sample.grid"), shape_.size, device_);
+  preview_ = model_->preview_inputs(data_, opts_.grid, shape_.size, device_);
   st_.shape = shape_;
   st_.fixed_noise = preview_.request.noise;
   st_.fixed_labels = preview_.request.labels;
@@ -304,8 +310,7 @@ void Trainer::resume_state() {
             "resume with the data settings the run started with");
   }
   reseed_streams();
-  total_ = cfg_.get_int("train.steps") > 0 ? cfg_.get_int("train.steps")
-                                           : cfg_.get_int("train.epochs") * loader_->batches_per_epoch();
+  total_ = opts_.steps > 0 ? opts_.steps : opts_.epochs * loader_->batches_per_epoch();
   require(total_ > 0, "the run has no steps (train.steps and train.epochs are 0)", "set train.steps or train.epochs");
 }
 
@@ -314,8 +319,8 @@ void Trainer::open_run_folder() {
   if (writer()) {
     if (!resume_from_) folder_.prepare(req_.force);
     else folder_.remove_stale_temp_files();
-    write_file_atomic(folder_.config(), cfg_.to_toml());
   }
+  write_config();
   logs_ = std::make_unique<TrainLogs>(folder_, writer(),
                                       resume_from_ ? std::optional<int64_t>(st_.step) : std::nullopt);
   logs_->event({{"event", resume_from_ ? "resume" : "start"}, {"step", st_.step}, {"model", model_->name()},
@@ -338,24 +343,26 @@ void Trainer::start_parts() {
   sum_.run_dir = req_.run_dir;
   sum_.start_step = st_.step;
   sum_.total_steps = total_;
-  keep_ = cfg_.get_int("train.keep_checkpoints");
+  keep_ = opts_.keep_checkpoints;
   guard_ = std::make_unique<DivergenceGuard>(cfg_);
   if (!resume_from_ && guard_->wants_start_snapshot()) {  // for a rollback before the first checkpoint
     capture_state();
     guard_->keep_start_snapshot(Checkpoint::encode(*model_, cfg_, st_));
   }
-  log_every_ = cfg_.get_int("train.log_every");
-  sample_every_ = cfg_.get_int("train.sample_every");
-  ckpt_every_ = cfg_.get_int("train.checkpoint_every");
-  eval_every_ = cfg_.get_int("eval.every");  // the same on every rank
-  use_amp_ = device_.is_cuda() && cfg_.get_string("perf.amp") == "bf16";
+  log_every_ = opts_.log_every;
+  sample_every_ = opts_.sample_every;
+  ckpt_every_ = opts_.checkpoint_every;
+  eval_every_ = opts_.eval_every;  // the same on every rank
+  use_amp_ = device_.is_cuda() && opts_.amp_bf16;
   ctx_.next_batch = [this]() {
     images_in_interval_ += lo_.batch_size * dp_.world();
     return loader_->next();
   };
   // Gradients averaged over the ranks before each optimizer step.
-  ctx_.after_backward = dp_.gradient_averaging(*model_, cfg_.get_string("debug.dist_skip_average"));
+  ctx_.after_backward = dp_.gradient_averaging(*model_, opts_.skip_average);
   report_.total_steps = total_;
+  write_config();  // with the keys the parts started above read
+  warn_unread_settings();
   t0_ = interval_start_ = Clock::now();
   comm_at_interval_ = dp_.comm_seconds();  // the start-up broadcasts are not a step's
 }
@@ -378,7 +385,7 @@ void Trainer::save_checkpoint() {
                         "; not writing a checkpoint",
                     "resume from the last checkpoint with a lower learning rate");
   capture_state();
-  dp_.prepare_checkpoint(*model_, st_, cfg_.get_bool("dist.sync_bn"));
+  dp_.prepare_checkpoint(*model_, st_, opts_.sync_bn);
   if (!writer()) return;
   const std::string numbered = folder_.checkpoint(st_.step);
   Checkpoint::write(numbered, *model_, cfg_, st_);
@@ -547,6 +554,42 @@ void Trainer::finish() {
   for (auto& [k, v] : report_.scalars) sum_.last[k] = v;
   logs_->event({{"event", sum_.interrupted ? "interrupted" : "finish"}, {"step", st_.step}, {"seconds", sum_.seconds}});
   each([&](TrainCallback& c) { c.on_finish(*run_); });
+  write_config();
+}
+
+// config.toml: the keys read so far and those set explicitly (Config::to_toml),
+// rewritten when parts that start later read more.
+void Trainer::write_config() {
+  if (!writer()) return;
+  std::string text = cfg_.to_toml();
+  if (text == config_written_) return;
+  write_file_atomic(folder_.config(), text);
+  config_written_ = std::move(text);
+}
+
+// Settings this command gave (the config file and --set of a new run, the
+// --set of a resume) that neither the model nor any part read: they have no effect.
+void Trainer::warn_unread_settings() const {
+  if (!writer()) return;
+  std::vector<std::string> given;
+  if (req_.resume) {
+    for (const auto& o : req_.overrides) {
+      std::string key = o.substr(0, o.find('='));
+      key.erase(key.find_last_not_of(" \t") + 1);
+      key.erase(0, key.find_first_not_of(" \t"));
+      given.push_back(key);
+    }
+  } else {
+    for (const auto& spec : schema())
+      if (req_.config.was_set(spec.key)) given.push_back(spec.key);
+  }
+  std::string unread;
+  int count = 0;
+  for (const auto& key : given)
+    if (!cfg_.was_read(key) && !cfg_.is_default(key)) unread += (count++ ? ", " : "") + key;
+  if (count > 0)
+    warn(unread + (count == 1 ? " is" : " are") + " not read by model '" + model_->name() +
+         "' or any other part of this run: the setting has no effect");
 }
 
 TrainSummary Trainer::run() {

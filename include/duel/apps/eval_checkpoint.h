@@ -3,6 +3,7 @@
 // compares the three image sets of metrics/evaluate.h and writes
 // <run>/eval/step-NNNNNN.json (and the features as .npy when asked).
 #pragma once
+#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
 #include <functional>
@@ -41,9 +42,12 @@ struct EvalReport {
 // (and the .npy files when asked). `info` receives progress lines.
 EvalReport evaluate_checkpoint(const EvalRequest& request, const std::function<void(const std::string&)>& info = {});
 
-// Writes an evaluation's JSON atomically to out_json, or when that is empty
-// to <run>/eval/step-NNNNNN.json; returns the path.
-std::string write_eval_json(const std::string& checkpoint, int64_t step, const std::string& out_json,
-                            const std::string& json);
+// An evaluation's result file: `j` with its phases' wall seconds added,
+// written atomically to out_json, or when that is empty to
+// <run>/eval/step-NNNNNN.json. Returns {the JSON text, the path}.
+std::pair<std::string, std::string> write_eval_json(nlohmann::json& j,
+                                                    const std::vector<std::pair<std::string, double>>& seconds,
+                                                    const std::string& checkpoint, int64_t step,
+                                                    const std::string& out_json);
 
 }  // namespace duel
