@@ -83,6 +83,12 @@ FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::fu
   require(!o.out.empty(), "duel features train needs --out", "for example --out " + default_feature_path(o.dataset));
   require(o.batch_size >= 2, "feature training batch must be >= 2", "use --batch 128");
   {
+    std::error_code ec;
+    require(o.force || !fs::exists(o.out, ec),
+            "feature network '" + o.out + "' already exists; every FID measured through it depends on it",
+            "write the new one elsewhere with --out (then pass it to duel eval --features), or replace it with --force");
+  }
+  {
     auto parent = fs::path(o.out).parent_path();
     std::error_code ec;
     if (!parent.empty()) fs::create_directories(parent, ec);

@@ -1,7 +1,14 @@
 // Model from a checkpoint (include/duel/apps/model_loading.h): config from
 // the checkpoint's embedded config.toml, the model it names for the saved data
-// shape, then the saved nets restored without optimizer state.
+// shape, then the saved nets restored without optimizer state; and which
+// checkpoint file a command's argument (a file or a run folder) stands for.
 #include "duel/apps/model_loading.h"
+
+#include <filesystem>
+
+#include "duel/core/error.h"
+#include "duel/train/run_folder.h"
+#include "duel/train/trainer.h"
 
 namespace duel {
 
@@ -16,6 +23,24 @@ std::unique_ptr<GanModel> model_from_checkpoint(const Checkpoint& ck, const Conf
 std::unique_ptr<GanModel> load_model(const Checkpoint& ck, Config& cfg) {
   cfg = checkpoint_config(ck);
   return model_from_checkpoint(ck, cfg);
+}
+
+CheckpointChoice resolve_checkpoint(const std::string& arg) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  CheckpointChoice c;
+  require(fs::exists(arg, ec), "cannot open checkpoint '" + arg + "': it does not exist",
+          "pass a .duel file or the run folder of a duel train (runs/<name>)");
+  if (!fs::is_directory(arg, ec)) {
+    c.path = arg;
+    return c;
+  }
+  c.run_dir = RunFolder::named_by(arg);  // runs/<name>/checkpoints/ stands for its run folder
+  require(fs::is_directory(RunFolder(c.run_dir).checkpoints_dir(), ec),
+          "'" + arg + "' is a folder but not a run folder (no checkpoints/ in it)",
+          "pass a .duel file or the --out folder of a duel train (runs/<name>)");
+  c.path = find_resume_checkpoint(c.run_dir, &c.skipped);
+  return c;
 }
 
 }  // namespace duel

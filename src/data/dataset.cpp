@@ -283,35 +283,36 @@ std::vector<std::string> list_image_files(const std::string& dir) {
 }
 
 torch::Tensor read_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels,
-                               const ImageSplitter& split) {
-  std::vector<torch::Tensor> out;
-  out.reserve(files.size());
-  int64_t first_h = 0, first_w = 0, want_c = channels;
-  for (const auto& path : files) {
+                               const ImageSplitter& split, std::string* note) {
+  int64_t first_h = 0, first_w = 0;
+  // One file decoded to `c` channels (0: as stored), split and brought to one size.
+  auto load = [&](const std::string& path, int64_t c) {
     // read_image checks the file before stb decodes it (src/io/image.cpp).
-    torch::Tensor chw;
-    if (want_c == 0) {  // the first image decides: RGB if it has colour, else gray
-      chw = read_image(path, 0);
-      want_c = chw.size(0) >= 3 ? 3 : 1;
-      if (chw.size(0) != want_c) chw = read_image(path, int(want_c));
-    } else {
-      chw = read_image(path, int(want_c));
-    }
-    auto t = chw.unsqueeze(0);
+    auto t = read_image(path, int(c)).unsqueeze(0);
     if (split) t = split(t, path);
     const int64_t h = t.size(2), w = t.size(3);
-    if (size == 0) {
-      if (first_h == 0) first_h = h, first_w = w;
-      if (h != first_h || w != first_w)
-        throw Error("image '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
-                        " but earlier images are " + std::to_string(first_w) + "x" + std::to_string(first_h),
-                    "set data.image_size so every image is resized and cropped to one size");
-    } else {
-      t = resize_images(t, size, 0);
-    }
-    out.push_back(t);
-  }
+    if (size != 0) return resize_images(t, size, 0);
+    if (first_h == 0) first_h = h, first_w = w;
+    if (h != first_h || w != first_w)
+      throw Error("image '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                      " but earlier images are " + std::to_string(first_w) + "x" + std::to_string(first_h),
+                  "set data.image_size so every image is resized and cropped to one size");
+    return t;
+  };
+  std::vector<torch::Tensor> out;
+  out.reserve(files.size());
+  for (const auto& path : files) out.push_back(load(path, channels));
   require(!out.empty(), "no image files to read", "point data.path at a folder of images");
+  if (channels == 0) {  // RGB if any image has colour, else gray; the others are decoded again to that
+    int64_t colour = 0;
+    for (auto& t : out) colour += t.size(1) >= 3;
+    const int64_t want = colour > 0 ? 3 : 1;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].size(1) != want) out[i] = load(files[i], want);
+    if (note && colour > 0 && colour < int64_t(out.size()))
+      *note = std::to_string(int64_t(out.size()) - colour) + " of " + std::to_string(out.size()) +
+              " images are grayscale, read as RGB because the others have colour (data.channels = 1 reads all as gray)";
+  }
   return torch::cat(out);
 }
 
@@ -350,7 +351,8 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
   paths.reserve(files.size());
   for (const auto& f : files) paths.push_back(f.first);
   ImageSet s;
-  s.images = read_image_files(paths, size, channels);
+  std::string channel_note;
+  s.images = read_image_files(paths, size, channels, {}, &channel_note);
   if (!classes.empty()) {
     std::vector<int64_t> labels;
     for (auto& f : files) labels.push_back(f.second);
@@ -359,7 +361,7 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
     s.class_names = classes;
   }
   for (const auto& f : files) s.files.push_back(fs::path(f.first).lexically_relative(dir).generic_string());
-  s.description = "folder " + dir;
+  s.description = "folder " + dir + (channel_note.empty() ? "" : " (" + channel_note + ")");
   return s;
 }
 

@@ -67,7 +67,22 @@ void write_folder(const ImageSet& set, const fs::path& dir) {
   }
 }
 
+fs::path checked_target(const std::string& dir, bool replace) {
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "synth/" names the folder synth
+  std::error_code ec;
+  // An empty folder (made for the purpose with mkdir) is no data to lose.
+  const bool empty_folder = fs::is_directory(target, ec) && fs::is_empty(target, ec);
+  require(replace || empty_folder || !fs::exists(target, ec), "'" + dir + "' already exists",
+          "choose another --out folder, or pass --force to replace it");
+  require(fs::is_directory(target.parent_path(), ec), "the folder of '" + dir + "' does not exist",
+          "create " + target.parent_path().string() + " first");
+  return target;
+}
+
 }  // namespace
+
+void check_dataset_target(const std::string& dir, bool replace) { checked_target(dir, replace); }
 
 void write_labelled_set(const ImageSet& set, const std::string& dir, const std::string& format, bool replace) {
   require(format == "folder" || format == "idx", "unknown dataset format '" + format + "'", "use folder or idx");
@@ -84,11 +99,8 @@ void write_labelled_set(const ImageSet& set, const std::string& dir, const std::
     require(set.num_classes <= 256, "IDX labels are single bytes; " + std::to_string(set.num_classes) + " classes do not fit",
             "use --format folder");
   }
-  const fs::path target = fs::absolute(dir).lexically_normal();
+  const fs::path target = checked_target(dir, replace);
   std::error_code ec;
-  require(replace || !fs::exists(target, ec), "'" + dir + "' already exists",
-          "choose another --out folder, or pass --force to replace it");
-  require(fs::is_directory(target.parent_path(), ec), "the folder of '" + dir + "' does not exist", "create it first");
   const fs::path partial = target.parent_path() / ("." + target.filename().string() + ".partial-" + std::to_string(::getpid()));
   fs::remove_all(partial, ec);
   try {

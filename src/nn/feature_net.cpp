@@ -366,8 +366,11 @@ std::vector<std::string> feature_search_paths(const std::string& dataset) {
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) out.push_back((exe.parent_path().parent_path() / rel).lexically_normal().string());
+  out.push_back(default_feature_output(dataset));
   return out;
 }
+
+std::string default_feature_output(const std::string& dataset) { return "runs/" + default_feature_path(dataset); }
 
 std::string find_feature_net(const std::string& dataset) {
   auto paths = feature_search_paths(dataset);
@@ -378,8 +381,8 @@ std::string find_feature_net(const std::string& dataset) {
     tried += (tried.empty() ? "" : ", ") + p;
   }
   throw Error("no feature network for dataset '" + dataset + "' (looked for " + tried + ")",
-              "run `duel features train --dataset " + dataset + " --out " + default_feature_path(dataset) +
-                  "` first (about 5 minutes on 2 cores), or pass --features FILE");
+              "run `duel features train --dataset " + dataset + "` first (about 5 minutes on 2 cores; it writes " +
+                  default_feature_output(dataset) + "), or pass --features FILE");
 }
 
 // --- accuracy -----------------------------------------------------------------

@@ -20,6 +20,25 @@ std::string RunFolder::of_checkpoint(const std::string& checkpoint_path) {
   return dir.string();
 }
 
+std::string RunFolder::named_by(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();  // a trailing slash
+  if (fs::is_regular_file(p, ec) && p.parent_path().filename() == "checkpoints") return named_by(p.parent_path().string());
+  if (p.filename() == "checkpoints" && fs::is_directory(p, ec) && !fs::exists(p / "checkpoints", ec)) {
+    const fs::path run = p.parent_path();
+    return run.empty() ? "." : run.string();
+  }
+  return path;
+}
+
+std::string RunFolder::eval_result(int64_t step) const {
+  std::error_code ec;
+  std::string path = file("eval/" + step_name("step-", step, ".json"));
+  for (int k = 2; fs::exists(path, ec); ++k) path = file("eval/" + step_name("step-", step, "." + std::to_string(k) + ".json"));
+  return path;
+}
+
 std::string RunFolder::step_name(const std::string& prefix, int64_t step, const std::string& ext) {
   std::ostringstream o;
   o << prefix << std::setw(6) << std::setfill('0') << step << ext;
@@ -39,11 +58,20 @@ bool RunFolder::check_existing(bool force) const {
   std::error_code ec;
   if (!fs::exists(root_, ec)) return false;
   require(fs::is_directory(root_, ec), "run path '" + root_ + "' exists and is not a folder", "choose another --out");
-  const bool has_run = fs::exists(config(), ec) || fs::exists(checkpoints_dir(), ec);
-  if (has_run && !force)
+  // A start that failed before its first checkpoint left no run: its folder is reused.
+  if (has_checkpoint() && !force)
     throw Error("run folder '" + root_ + "' already holds a run",
                 "continue it with `duel train --resume " + root_ + "`, or overwrite it with --force");
-  return has_run;
+  return fs::exists(config(), ec) || fs::exists(checkpoints_dir(), ec);
+}
+
+bool RunFolder::has_checkpoint() const {
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(checkpoints_dir(), ec)) {
+    const fs::path& p = e.path();
+    if (p.extension() == ".duel" && p.filename().string()[0] != '.') return true;
+  }
+  return false;
 }
 
 void RunFolder::prepare(bool force) const {

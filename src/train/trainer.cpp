@@ -37,6 +37,7 @@
 #include "duel/train/run_folder.h"
 #include "duel/train/run_logs.h"
 #include "duel/train/schedule.h"
+#include "duel/train/training_eval.h"
 
 namespace fs = std::filesystem;
 
@@ -53,6 +54,8 @@ namespace {
 Checkpoint read_resume_checkpoint(const RunFolder& run, std::vector<std::string>* skipped,
                                   torch::Device device = torch::kCPU) {
   std::error_code ec;
+  if (!fs::exists(run.root(), ec))
+    throw Error("run folder '" + run.root() + "' does not exist", "pass the --out folder of an earlier duel train");
   if (!fs::is_directory(run.checkpoints_dir(), ec))
     throw Error("'" + run.root() + "' is not a run folder (no checkpoints/)",
                 "pass the --out folder of an earlier duel train");
@@ -61,6 +64,10 @@ Checkpoint read_resume_checkpoint(const RunFolder& run, std::vector<std::string>
   std::vector<fs::path> candidates = run.numbered_checkpoints();
   std::reverse(candidates.begin(), candidates.end());
   if (fs::exists(run.latest(), ec)) candidates.push_back(run.latest());
+  if (candidates.empty())
+    throw Error("run folder '" + run.root() + "' holds no checkpoint: its training stopped before the first one",
+                "start it again with `duel train --out " + run.root() + "` and its settings (a folder without a "
+                "checkpoint is reused)");
   for (auto& p : candidates) {
     try {
       return Checkpoint::read(p.string(), device);
@@ -260,6 +267,8 @@ void Trainer::build_loader() {
     require(opts_.eval_every == 0,
             "eval.every measures FID of generated samples, and " + model_->name() + " translates images instead",
             "set eval.every = 0 and run duel eval on the checkpoint (PSNR/SSIM, translation accuracy)");
+  // The feature network of eval.every is found before the run folder is made (TrainingEvaluator::create loads it).
+  if (writer() && cfg_.get_int("eval.every") > 0) TrainingEvaluator::feature_network(cfg_);
 }
 
 // The preview grid's fixed inputs, as the model makes them (kept in checkpoints).
@@ -312,6 +321,11 @@ void Trainer::resume_state() {
   reseed_streams();
   total_ = opts_.steps > 0 ? opts_.steps : opts_.epochs * loader_->batches_per_epoch();
   require(total_ > 0, "the run has no steps (train.steps and train.epochs are 0)", "set train.steps or train.epochs");
+  if (resume_from_ && st_.step >= total_)
+    throw Error("run '" + req_.run_dir + "' has finished: its newest checkpoint is at step " + std::to_string(st_.step) +
+                    " and the run has " + std::to_string(total_) + " steps",
+                "train it further with `duel train --resume " + req_.run_dir + " --set train.steps=N` (N > " +
+                    std::to_string(st_.step) + ")");
 }
 
 // 3. The run folder, its logs and the parts that watch the run.
@@ -645,6 +659,7 @@ std::string find_resume_checkpoint(const std::string& run_dir, std::vector<std::
 }
 
 TrainSummary train(TrainRequest request, const TrainerEvents& events) {
+  if (request.resume) request.run_dir = RunFolder::named_by(request.run_dir);  // a checkpoint names its run
   return Trainer(std::move(request), events).run();
 }
 

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "duel/core/config.h"
+#include "duel/core/error.h"
 #include "duel/core/rng.h"
 #include "duel/models/model.h"
 #include "duel/train/run_folder.h"
@@ -39,6 +40,16 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 }  // namespace
 
+std::string TrainingEvaluator::feature_network(const Config& cfg) {
+  const std::string given = cfg.get_string("eval.features");
+  if (given.empty()) return find_feature_net(cfg.get_string("data.dataset"));
+  std::error_code ec;
+  require(std::filesystem::is_regular_file(given, ec), "eval.features: feature network '" + given + "' does not exist",
+          "train one with `duel features train --dataset " + cfg.get_string("data.dataset") + " --out " + given +
+              "`, or set eval.every = 0");
+  return given;
+}
+
 std::unique_ptr<TrainingEvaluator> TrainingEvaluator::create(const Config& cfg, const DataShape& shape,
                                                              const std::string& run_dir) {
   const int64_t every = cfg.get_int("eval.every");
@@ -50,10 +61,7 @@ std::unique_ptr<TrainingEvaluator> TrainingEvaluator::create(const Config& cfg, 
   e->options_.full = false;
   e->options_.floor = false;
   e->shape_ = std::make_shared<DataShape>(shape);
-  const std::string path = cfg.get_string("eval.features").empty()
-                               ? find_feature_net(cfg.get_string("data.dataset"))
-                               : cfg.get_string("eval.features");
-  e->net_ = load_feature_extractor(path);
+  e->net_ = load_feature_extractor(feature_network(cfg));
   e->reference_ = load_real_sets(cfg, *e->net_, e->options_, false).reference;
   // best FID so far, from the eval events a resumed run kept
   std::ifstream events(RunFolder(run_dir).events());

@@ -28,7 +28,9 @@ expect_exit 2 "cannot parse config .*broken.toml:1" -- "$DUEL" train --config "$
 expect_exit 2 "the run has no steps" -- "$DUEL" train --out "$WORK/nosteps" "${TINY[@]}" --set train.steps=0 --set train.epochs=0
 [ ! -e "$WORK/nosteps" ] || fail "a run with no steps left a folder behind"
 expect_exit 2 "needs --out" -- "$DUEL" train "${T[@]}"
-expect_exit 2 "not a run folder" -- "$DUEL" train --resume "$WORK/nothing"
+expect_exit 2 "run folder .*/nothing. does not exist" -- "$DUEL" train --resume "$WORK/nothing"
+mkdir -p "$WORK/empty-folder"
+expect_exit 2 "empty-folder. is not a run folder \(no checkpoints/\)" -- "$DUEL" train --resume "$WORK/empty-folder"
 expect_exit 2 "^--threads: Value -3 not in range 0 to 1024" -- "$DUEL" train --threads -3 --out "$WORK/x"
 # (CLI11 does not name the unknown subcommand; its message is all there is to match.)
 expect_exit 2 "^A subcommand is required" -- "$DUEL" frobnicate

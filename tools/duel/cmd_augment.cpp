@@ -51,6 +51,8 @@ Action add_augment(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
     apply_threads(a->threads);
+    check_dataset_target(a->out, a->force);  // before drawing thousands of images
+    a->checkpoint = checkpoint_arg(a->checkpoint);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
     auto model = load_model(ck, cfg);

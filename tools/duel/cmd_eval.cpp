@@ -131,6 +131,7 @@ Action add_eval(CLI::App& app) {
       ->check(CLI::IsMember({"train", "test", "all"}));
   return [a]() -> int {
     apply_threads(a->threads);
+    a->req.checkpoint = checkpoint_arg(a->req.checkpoint);
     auto say = [](const std::string& s) {
       std::printf("%s\n", s.c_str());
       std::fflush(stdout);

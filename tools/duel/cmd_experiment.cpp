@@ -68,6 +68,7 @@ Action add_experiment(CLI::App& app) {
     apply_threads(a->threads);
     if (t2i->parsed()) {
       check_output_file(*t_out, "--out", ".json", "results.json");
+      t->checkpoint = checkpoint_arg(t->checkpoint);
       auto r = run_text2img_eval(*t, [](const std::string& s) {
         std::printf("%s\n", s.c_str());
         std::fflush(stdout);

@@ -53,6 +53,7 @@ Action add_export(CLI::App& app) {
             "for example duel export --checkpoint runs/x/checkpoints/latest.duel --out g.onnx");
     if (!a->out.empty()) check_output_file(a->out, "--out", ".onnx", "generator.onnx");
     apply_threads(a->threads);
+    a->checkpoint = checkpoint_arg(a->checkpoint);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
     auto model = load_model(ck, cfg);

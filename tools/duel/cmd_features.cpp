@@ -1,6 +1,6 @@
 // `duel features train|info`: the feature network every metric looks through.
 //
-//   duel features train --dataset fashion-mnist [--out features/fashion-mnist.duelfeat]
+//   duel features train --dataset fashion-mnist [--out runs/features/fashion-mnist.duelfeat] [--force]
 //   duel features info features/fashion-mnist.duelfeat
 //
 // train fits duel's compact classifier (src/apps/feature_training.cpp) on the
@@ -42,7 +42,8 @@ Action add_features(CLI::App& app) {
   auto* train = cmd->add_subcommand("train", "train the feature classifier on a dataset and save it with its identity");
   train->add_option("--dataset,-d", a->train.dataset, "fashion-mnist, mnist, cifar10 or folder:<path>");
   train->add_option("--data-path", a->train.data_path, "folder holding the dataset files (default: its usual place)");
-  train->add_option("--out,-o", a->train.out, "file to write (default: features/<dataset>.duelfeat)");
+  train->add_option("--out,-o", a->train.out, "file to write (default: runs/features/<dataset>.duelfeat)");
+  train->add_flag("--force", a->train.force, "overwrite an existing --out file");
   train->add_option("--epochs", a->train.epochs, "passes over the train split")->check(CLI::Range(int64_t(1), int64_t(1000)));
   train->add_option("--steps", a->train.steps, "stop after this many batches (0: --epochs; for quick tests)")
       ->check(CLI::Range(int64_t(0), int64_t(100000000)));
@@ -63,7 +64,7 @@ Action add_features(CLI::App& app) {
     }
     apply_threads(a->threads);
     FeatureTrainOptions o = a->train;
-    if (o.out.empty()) o.out = default_feature_path(o.dataset);
+    if (o.out.empty()) o.out = default_feature_output(o.dataset);
     auto r = train_feature_net(o, [](const std::string& s) {
       std::printf("%s\n", s.c_str());
       std::fflush(stdout);

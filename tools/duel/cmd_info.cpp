@@ -22,6 +22,7 @@ Action add_info(CLI::App& app) {
                   "another checkpoint of the same model: print the largest weight difference of each net");
   return [path, show_config, compare]() -> int {
     apply_threads(1);
+    *path = checkpoint_arg(*path);
     Checkpoint ck = Checkpoint::read(*path);
     Config cfg;
     auto model = load_model(ck, cfg);
@@ -66,6 +67,7 @@ Action add_info(CLI::App& app) {
       std::printf("ranks:       %lld (distributed run; every rank's random state saved)\n",
                   (long long)st.rank_rng_states.size(0));
     if (!compare->empty()) {
+      *compare = checkpoint_arg(*compare);
       Checkpoint other = Checkpoint::read(*compare);
       Config other_cfg;
       auto other_model = load_model(other, other_cfg);

@@ -108,6 +108,7 @@ Action add_sample(CLI::App& app) {
       check_output_file(a->gif, "--gif", ".gif", "path.gif");
     }
     apply_threads(a->threads);
+    a->checkpoint = checkpoint_arg(a->checkpoint);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
     auto model = load_model(ck, cfg);

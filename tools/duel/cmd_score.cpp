@@ -60,6 +60,7 @@ Action add_score(CLI::App& app) {
   cmd->add_option("--batch", a->req.batch, "images scored per forward pass")->check(CLI::Range(int64_t(1), int64_t(65536)));
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
+    a->req.checkpoint = checkpoint_arg(a->req.checkpoint);
     const AnomalyRequest& req = a->req;
     check_output_file(a->out, "--out", ".csv", "scores.csv");
     if (a->summary.empty()) a->summary = fs::path(a->out).replace_extension(".json").string();

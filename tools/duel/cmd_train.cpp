@@ -125,6 +125,9 @@ Action add_train(CLI::App& app) {
               "start a new run with --features");
     } else {
       require(!a->out.empty(), "duel train needs --out (the run folder)", "for example --out runs/dcgan");
+      require(a->config.empty() || !std::filesystem::is_directory(a->config),
+              "--config '" + a->config + "' is a folder, not a config file",
+              "pass one TOML file of it, for example --config configs/dcgan28.toml");
       if (!a->config.empty()) req.config = Config::from_file(a->config);
       for (auto& s : a->sets) req.config.set_from_string(s);
       if (!a->device.empty()) req.config.set("run.device", a->device);

@@ -61,6 +61,7 @@ Action add_translate(CLI::App& app) {
             "pass a folder for the translated images");
     require(fs::exists(a->in, ec), "--in '" + a->in + "' does not exist", "pass an image file or a folder of images");
     apply_threads(a->threads);
+    a->checkpoint = checkpoint_arg(a->checkpoint);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
     auto model = load_translator(ck, cfg, "translate");
@@ -102,6 +103,7 @@ Action add_upscale(CLI::App& app) {
     std::error_code ec;
     require(fs::exists(a->in, ec), "input '" + a->in + "' does not exist", "pass the image to upscale");
     apply_threads(a->threads);
+    a->checkpoint = checkpoint_arg(a->checkpoint);
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
     auto model = load_translator(ck, cfg, "upscale");

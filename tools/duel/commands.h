@@ -33,6 +33,10 @@ void apply_threads(int threads);  // --threads handling (0: all cores)
 // `flag`, with `example` (e.g. "out.png") in the hint.
 void check_output_file(const std::string& path, const std::string& flag, const std::string& ext,
                        const std::string& example);
+// A checkpoint argument: a .duel file as given, or for a run folder the
+// run's newest loadable checkpoint, named on stderr (checkpoint_arg.cpp).
+// duel::Error when the path does not exist or holds no checkpoint.
+std::string checkpoint_arg(const std::string& arg);
 // --device cpu|cuda -> a device; cuda without a CUDA device is a duel::Error.
 c10::Device cli_device(const std::string& name);
 

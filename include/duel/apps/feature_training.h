@@ -16,6 +16,7 @@ struct FeatureTrainOptions {
   std::string dataset = "fashion-mnist";
   std::string data_path;     // empty: the dataset's default location
   std::string out;           // .duelfeat to write
+  bool force = false;        // overwrite an existing `out` (refused otherwise)
   int64_t epochs = 4;
   int64_t steps = 0;         // > 0: stop after this many batches (tests)
   int64_t batch_size = 128;

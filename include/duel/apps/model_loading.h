@@ -6,6 +6,8 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "duel/core/config.h"
 #include "duel/models/model.h"
@@ -27,5 +29,17 @@ std::unique_ptr<GanModel> model_from_checkpoint(const Checkpoint& ck, const Conf
 
 // Both at once: `cfg` receives checkpoint_config(ck).
 std::unique_ptr<GanModel> load_model(const Checkpoint& ck, Config& cfg);
+
+// What a command's checkpoint argument names. Every command that takes a
+// checkpoint also takes a run folder (runs/<name>, or its checkpoints/
+// folder), which stands for the run's newest loadable checkpoint.
+struct CheckpointChoice {
+  std::string path;                  // the checkpoint file to read
+  std::string run_dir;               // the run folder it was chosen from; empty when `arg` named a file
+  std::vector<std::string> skipped;  // newer checkpoints of that run that could not be read, and why
+};
+// Throws duel::Error when `arg` does not exist, or is a folder that is not a
+// run folder or holds no loadable checkpoint.
+CheckpointChoice resolve_checkpoint(const std::string& arg);
 
 }  // namespace duel

@@ -51,21 +51,24 @@ ImageSet load_cifar10(const std::string& dir, const std::string& split);
 
 // A folder of PNG/JPEG/BMP images; one subfolder per class gives labels.
 // Images are resized (shorter side to `size`) and center-cropped to size x size,
-// converted to `channels` (1 or 3). size 0 keeps the first image's size and
-// requires every image to have it.
+// converted to `channels` (1 or 3; 0: RGB when any image has colour, and the
+// description says how many grayscale ones were read as RGB). size 0 keeps
+// the first image's size and requires every image to have it.
 ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels);
 
 // The two halves of load_image_folder, for readers of other layouts (image
 // pairs, src/data/pairs.cpp). list_image_files: the PNG/JPEG/BMP files under
 // dir and its subfolders, sorted. read_image_files: decodes them in order to
-// uint8 [N, C, size, size] as load_image_folder does (channels 0: the first
-// image decides). `split`, when given, turns each decoded [1, C, h, w] into
-// [k, C, h', w'] before the resize (k images per file, e.g. the halves of a
-// side-by-side pair); size 0 then requires every piece to have one size.
+// uint8 [N, C, size, size] as load_image_folder does (channels 0: RGB when
+// any image has colour, else gray; `note`, when given, receives a sentence
+// saying so when grayscale images were read as RGB). `split`, when given,
+// turns each decoded [1, C, h, w] into [k, C, h', w'] before the resize (k
+// images per file, e.g. the halves of a side-by-side pair); size 0 then
+// requires every piece to have one size.
 using ImageSplitter = std::function<torch::Tensor(const torch::Tensor& image, const std::string& path)>;
 std::vector<std::string> list_image_files(const std::string& dir);
 torch::Tensor read_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels,
-                               const ImageSplitter& split = {});
+                               const ImageSplitter& split = {}, std::string* note = nullptr);
 
 // The dataset a config names (data.dataset, data.path, data.split,
 // data.image_size, data.channels, data.limit), resized/converted as asked.

@@ -18,6 +18,13 @@ namespace duel {
 // DIR at the end, so DIR never holds half a dataset. An existing DIR is
 // refused unless `replace`, in which case it is replaced only after the new
 // one is complete.
+// An empty DIR (made with mkdir) is used as if it did not exist, and a
+// trailing slash ("synth/") names the folder itself.
 void write_labelled_set(const ImageSet& set, const std::string& dir, const std::string& format, bool replace = false);
+
+// The checks write_labelled_set makes of DIR, to run before the work that
+// draws the set: duel::Error when DIR exists (and is not empty) without
+// `replace`, or when its parent folder does not exist.
+void check_dataset_target(const std::string& dir, bool replace);
 
 }  // namespace duel

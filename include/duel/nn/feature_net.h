@@ -99,9 +99,13 @@ class FeatureExtractor {
 std::unique_ptr<FeatureExtractor> load_feature_extractor(const std::string& path);
 
 // The default location of the feature network for a dataset, and the search
-// that finds it: $DUEL_FEATURES_DIR, ./features/, then features/ beside the
-// build folder that holds the running binary (the repository root).
+// that finds it: $DUEL_FEATURES_DIR, ./features/, features/ beside the
+// build folder that holds the running binary (the repository root), then
+// runs/features/, where `duel features train` writes by default.
 std::string default_feature_path(const std::string& dataset);
+// Where `duel features train` writes without --out: runs/features/<dataset>.duelfeat,
+// never the committed features/ file every documented FID depends on.
+std::string default_feature_output(const std::string& dataset);
 std::vector<std::string> feature_search_paths(const std::string& dataset);
 // The first existing path of feature_search_paths, or throws duel::Error naming
 // every place it looked, with a HINT to run `duel features train`.

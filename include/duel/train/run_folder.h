@@ -7,7 +7,7 @@
 //   <run>/events.jsonl         the same rows plus warnings and run events
 //   <run>/samples/step-NNNNNN.png, final.png
 //   <run>/checkpoints/step-NNNNNN.duel, latest.duel, best.duel
-//   <run>/eval/step-NNNNNN.json  (duel eval)
+//   <run>/eval/step-NNNNNN.json  (duel eval; step-NNNNNN.2.json, ... for more evaluations of one step)
 //   <run>/tensorboard/         (log.tensorboard)
 //   <run>/report.html          (log.report, duel report)
 //
@@ -39,20 +39,31 @@ class RunFolder {
   std::string latest() const { return file("checkpoints/latest.duel"); }
   std::string best() const { return file("checkpoints/best.duel"); }
   std::string eval_dir() const { return file("eval"); }
-  std::string eval_result(int64_t step) const { return file("eval/" + step_name("step-", step, ".json")); }
+  // Where a new evaluation of step `step` goes: eval/step-NNNNNN.json, or
+  // when that is taken eval/step-NNNNNN.2.json, .3.json, ...: an evaluation
+  // (say n=2,000) never overwrites an earlier one (say n=10,000).
+  std::string eval_result(int64_t step) const;
   std::string tensorboard_dir() const { return file("tensorboard"); }
 
   // The run folder holding a checkpoint (the parent of checkpoints/), or the
   // checkpoint's own folder when it lies elsewhere; an absolute path.
   static std::string of_checkpoint(const std::string& checkpoint_path);
+  // The run folder a path names for --resume and for commands that take a
+  // run: a folder as given, and for a checkpoint file in <run>/checkpoints/
+  // or for that checkpoints/ folder itself, <run> (two levels or one up).
+  static std::string named_by(const std::string& path);
   // "<prefix>NNNNNN<ext>", the step zero-padded to six digits.
   static std::string step_name(const std::string& prefix, int64_t step, const std::string& ext);
   // The step of a "step-N.duel" name, -1 for any other name.
   static int64_t numbered_step(const std::filesystem::path& p);
 
-  // Whether the folder holds a run; refuses one (without force) and a path
-  // that is not a folder (duel::Error).
+  // Whether the folder holds files of a run (to clear); refuses one that
+  // holds a checkpoint (without force) and a path that is not a folder
+  // (duel::Error). A folder without a checkpoint (a start that failed) is no
+  // run and may be reused.
   bool check_existing(bool force) const;
+  // Whether checkpoints/ holds a .duel file (latest, best or numbered).
+  bool has_checkpoint() const;
   // A new run: clears an existing one (with force) and creates samples/ and checkpoints/.
   void prepare(bool force) const;
   // Removes the temporary files a kill left in checkpoints/.

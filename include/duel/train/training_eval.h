@@ -26,6 +26,11 @@ class TrainingEvaluator {
   static std::unique_ptr<TrainingEvaluator> create(const Config& cfg, const DataShape& shape,
                                                    const std::string& run_dir);
 
+  // The feature network eval.every looks through: eval.features, or the
+  // dataset's default one (find_feature_net); duel::Error when it does not
+  // exist, so a run can refuse before its folder is made.
+  static std::string feature_network(const Config& cfg);
+
   bool due(int64_t step) const { return every_ > 0 && step % every_ == 0; }
   struct Point {
     double fid = 0;
