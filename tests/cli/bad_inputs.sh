@@ -29,9 +29,9 @@ expect_exit 2 "the run has no steps" -- "$DUEL" train --out "$WORK/nosteps" "${T
 [ ! -e "$WORK/nosteps" ] || fail "a run with no steps left a folder behind"
 expect_exit 2 "needs --out" -- "$DUEL" train "${T[@]}"
 expect_exit 2 "not a run folder" -- "$DUEL" train --resume "$WORK/nothing"
-expect_exit 2 "^--threads: Value -3 not in range 0 to 1024" -- "$DUEL" train --threads -3 --out "$WORK/x"
+expect_exit 2 "^error: --threads: Value -3 not in range 0 to 1024" -- "$DUEL" train --threads -3 --out "$WORK/x"
 # (CLI11 does not name the unknown subcommand; its message is all there is to match.)
-expect_exit 2 "^A subcommand is required" -- "$DUEL" frobnicate
+expect_exit 2 "^error: unknown command .frobnicate." -- "$DUEL" frobnicate
 # A checkpoint that is not one, and a corrupted one.
 echo "hello" > "$WORK/fake.duel"
 expect_exit 2 "not a duel checkpoint" -- "$DUEL" sample --checkpoint "$WORK/fake.duel" --out "$WORK/s.png"

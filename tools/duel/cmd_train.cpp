@@ -16,6 +16,7 @@
 #include "duel/models/model.h"
 #include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
+#include "duel/models/model_names.h"
 #include "render.h"
 
 namespace duel::cli {
@@ -128,6 +129,7 @@ Action add_train(CLI::App& app) {
       if (!a->config.empty()) req.config = Config::from_file(a->config);
       for (auto& s : a->sets) req.config.set_from_string(s);
       if (!a->device.empty()) req.config.set("run.device", a->device);
+      check_model_name(req.config.get_string("model.name"));  // before any data is read
       if (!a->features.empty()) req.config.set("model.sr_features", a->features);
       req.run_dir = a->out;
       req.force = a->force;
