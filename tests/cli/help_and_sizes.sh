@@ -31,8 +31,10 @@ expect_exit 0 "^wrote 1 sample from" -- "$DUEL" sample -k "$CK" --n 1 --out "$WO
 expect_exit 0 "^wrote 2 samples from" -- "$DUEL" sample -k "$CK" --n 2 --out "$WORK/two.png" --threads 1
 expect_exit 2 "^error: --each '$CK' is a file, not a folder" -- "$DUEL" sample -k "$CK" --n 2 --each "$CK"
 # One grid is capped; --each is the way to many images.
+# (timeout: without the cap the first would run for hours toward a gigapixel PNG)
 expect_exit 2 "^error: --n 10000000 is too many images for one grid \(at most 4096\)" -- \
-  "$DUEL" sample -k "$CK" --n 10000000 --out "$WORK/huge.png"
-expect_exit 2 "^hint: write one PNG per image with --each DIR" -- "$DUEL" sample -k "$CK" --n 4097 --out "$WORK/huge.png"
+  timeout 60 "$DUEL" sample -k "$CK" --n 10000000 --out "$WORK/huge.png" --threads 1
+expect_exit 2 "^hint: write one PNG per image with --each DIR" -- \
+  timeout 60 "$DUEL" sample -k "$CK" --n 4097 --out "$WORK/huge.png" --threads 1
 [ -e "$WORK/huge.png" ] && fail "a refused grid was written"
 finish
