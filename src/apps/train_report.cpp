@@ -24,7 +24,7 @@ class ReportCallback : public TrainCallback {
     if (count_ == 0) return;
     std::ostringstream o;
     o << std::fixed << std::setprecision(3) << "report: " << run.folder.report() << " (written " << count_
-      << " times, " << seconds_ / double(count_) << " s each on average)";
+      << (count_ == 1 ? " time, " : " times, ") << seconds_ / double(count_) << " s each on average)";
     run.info(o.str());
   }
 

@@ -17,6 +17,7 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/suggest.h"
 
 namespace duel {
 namespace {
@@ -51,11 +52,23 @@ bool numeric_in_range(const KeySpec& s, double v) {
   return (!s.min || v >= *s.min) && (!s.max || v <= *s.max);
 }
 
-std::string range_text(const KeySpec& s) {
+// A bound as the user would write it: 65536, 0.5, 1e+09 (not 65536.000000).
+std::string bound_text(double v) {
   std::ostringstream o;
-  o << "[" << (s.min ? std::to_string(*s.min) : "-inf") << ", "
-    << (s.max ? std::to_string(*s.max) : "inf") << "]";
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) o << static_cast<long long>(v);
+  else o << v;
   return o.str();
+}
+
+std::string range_text(const KeySpec& s) {
+  return "[" + (s.min ? bound_text(*s.min) : "-inf") + ", " + (s.max ? bound_text(*s.max) : "inf") + "]";
+}
+
+// "did you mean 'train.steps'? " for a mistyped key, or "".
+std::string key_suggestion(const std::string& key) {
+  std::vector<std::string> keys;
+  for (const auto& k : schema()) keys.push_back(k.key);
+  return did_you_mean(key, keys);
 }
 
 ConfigValue validate(const KeySpec& s, const ConfigValue& v, const std::string& origin) {
@@ -103,7 +116,7 @@ ConfigValue validate(const KeySpec& s, const ConfigValue& v, const std::string& 
         if (!ok)
           throw Error("config key '" + s.key + "' = '" + *p + "' is not one of: " + join(s.choices, ", ") +
                           where,
-                      s.help);
+                      did_you_mean(*p, s.choices) + s.help);
       }
       return *p;
     }
@@ -120,7 +133,7 @@ void apply_table(Config& cfg, const toml::table& table, const std::string& prefi
     }
     const KeySpec* spec = find_key(key);
     if (!spec) throw Error("unknown config key '" + key + "' in " + origin,
-                           "remove it or check its spelling; `duel train --list-keys` shows every key");
+                           key_suggestion(key) + "remove it or check its spelling; `duel train --list-keys` shows every key");
     ConfigValue v;
     if (auto x = node.as_integer()) v = x->get();
     else if (auto f = node.as_floating_point()) v = f->get();
@@ -361,7 +374,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
 
 void Config::set(const std::string& key, const ConfigValue& value) {
   const KeySpec* spec = find_key(key);
-  if (!spec) throw Error("unknown config key '" + key + "'", "`duel train --list-keys` shows every key");
+  if (!spec) throw Error("unknown config key '" + key + "'", key_suggestion(key) + "`duel train --list-keys` shows every key");
   values_[key] = validate(*spec, value, "");
   explicit_[key] = true;
 }
@@ -373,7 +386,7 @@ void Config::set_from_string(const std::string& assignment) {
                 "for example --set train.steps=100");
   std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   const KeySpec* spec = find_key(key);
-  if (!spec) throw Error("unknown config key '" + key + "' in --set", "`duel train --list-keys` shows every key");
+  if (!spec) throw Error("unknown config key '" + key + "' in --set", key_suggestion(key) + "`duel train --list-keys` shows every key");
   ConfigValue v;
   auto fail = [&]() {
     return Error("--set " + key + "=" + text + ": the value must be " + type_name(spec->type), spec->help);

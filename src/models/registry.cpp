@@ -3,9 +3,11 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/core/suggest.h"
 #include "duel/data/dataset.h"
 #include "duel/models/capabilities.h"
 #include "duel/models/model.h"
+#include "duel/models/model_names.h"
 
 namespace duel {
 
@@ -62,15 +64,18 @@ std::vector<std::pair<std::string, std::string>> registered_models() {
   return out;
 }
 
+void check_model_name(const std::string& name) {
+  if (models().count(name)) return;
+  std::string names;
+  std::vector<std::string> all;
+  for (auto& [n, e] : models()) names += (names.empty() ? "" : ", ") + n, all.push_back(n);
+  throw Error("unknown model '" + name + "' (model.name)", did_you_mean(name, all) + "registered models: " + names);
+}
+
 std::unique_ptr<GanModel> create_model(const Config& cfg, const DataShape& shape) {
   const std::string name = cfg.get_string("model.name");
-  auto it = models().find(name);
-  if (it == models().end()) {
-    std::string names;
-    for (auto& [n, e] : models()) names += (names.empty() ? "" : ", ") + n;
-    throw Error("unknown model '" + name + "' (model.name)", "registered models: " + names);
-  }
-  return it->second.factory(cfg, shape);
+  check_model_name(name);
+  return models().find(name)->second.factory(cfg, shape);
 }
 
 }  // namespace duel

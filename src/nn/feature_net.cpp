@@ -241,10 +241,18 @@ std::string file_hash(const std::string& path) {
   return h.hex();
 }
 
+// The datasets `duel features train` has a network recipe for by name.
+bool trainable_by_name(const std::string& dataset) {
+  return dataset == "mnist" || dataset == "fashion-mnist" || dataset == "cifar10";
+}
+
+// What to do about a feature network that is not there: a command that works.
 std::string missing_hint(const std::string& path) {
-  std::string stem = fs::path(path).stem().string();
-  return "run `duel features train --dataset " + (stem.empty() ? std::string("fashion-mnist") : stem) +
-         " --out " + path + "` first, or pass --features with a TorchScript feature extractor";
+  const std::string stem = fs::path(path).stem().string();
+  if (trainable_by_name(stem))
+    return "run `duel features train --dataset " + stem + " --out " + path + "` first (minutes on 2 cores)";
+  return "check the path; `duel features train --dataset fashion-mnist --out " + path +
+         "` writes a network for 28x28 grey images (mnist, fashion-mnist; cifar10 for 32x32 colour)";
 }
 
 }  // namespace
@@ -380,9 +388,14 @@ std::string find_feature_net(const std::string& dataset) {
     if (fs::is_regular_file(p, ec)) return p;
     tried += (tried.empty() ? "" : ", ") + p;
   }
+  if (!trainable_by_name(dataset))  // a folder's images may differ in size and carry no labels
+    throw Error("no feature network for dataset '" + dataset + "' (looked for " + tried + ")",
+                "name a TorchScript feature extractor that takes these images (duel eval --features FILE, "
+                "duel train --set eval.features=FILE), or train without periodic evaluation (--set eval.every=0)");
   throw Error("no feature network for dataset '" + dataset + "' (looked for " + tried + ")",
               "run `duel features train --dataset " + dataset + "` first (about 5 minutes on 2 cores; it writes " +
-                  default_feature_output(dataset) + "), or pass --features FILE");
+                  default_feature_output(dataset) + ", where this search finds it), or name a network with "
+                  "`duel eval --features FILE` / `--set eval.features=FILE`");
 }
 
 // --- accuracy -----------------------------------------------------------------

@@ -5,6 +5,8 @@
 // trainer's loop never names them.
 #include "duel/train/callback.h"
 
+#include <sstream>
+
 #include "duel/core/config.h"
 #include "duel/data/dataset.h"
 #include "duel/io/tensorboard.h"
@@ -115,7 +117,17 @@ class MonitorCallback : public TrainCallback {
       : window_(run.config.get_int("monitor.window")),
         monitor_(window_),
         warnings_on_(run.config.get_bool("monitor.warnings")),
-        real_diversity_(mean_pairwise_distance(to_unit_range(run.data.images.slice(0, 0, 256)))) {}
+        real_diversity_(mean_pairwise_distance(to_unit_range(run.data.images.slice(0, 0, 256)))) {
+    for (const char* key : {"optim.g_lr", "optim.d_lr"}) {  // Adam's rates: 1e-4..5e-4 is usual
+      const double lr = run.config.get_float(key);
+      if (lr > 0.01 || (lr > 0 && lr < 1e-6)) {
+        std::ostringstream o;
+        o << key << "=" << lr << " is far outside Adam's usual range (1e-6 to 0.01): training will likely "
+          << (lr > 0.01 ? "diverge" : "stand still") << "\nhint: GANs usually train with 1e-4 to 5e-4 (default 0.0002)";
+        run.warn(o.str());
+      }
+    }
+  }
   void on_log_row(const TrainRun& run, const LogRow& row) override {
     if (!warnings_on_) return;
     LoggedRow r;

@@ -70,6 +70,7 @@ std::unique_ptr<CollapseProbe> CollapseProbe::create(const Config& cfg, const Im
   }
   p->min_diversity_ = cfg.get_float("monitor.collapse_diversity");
   p->min_entropy_ = cfg.get_float("monitor.collapse_entropy");
+  p->warm_up_ = 10 * cfg.get_int("monitor.window");  // a fresh generator's samples are all alike
   p->network_ = p->net_->identity().path;
   return p;
 }
@@ -89,15 +90,15 @@ CollapseProbe::Reading CollapseProbe::observe(const torch::Tensor& samples, int6
     for (size_t i = 0; i < r.histogram.size(); ++i)
       if (r.top_class < 0 || r.histogram[i] > r.top_fraction) r.top_class = int64_t(i), r.top_fraction = r.histogram[i];
   }
-  if (r.feature_diversity < min_diversity_)
-    w << "step " << step << ": the samples' feature diversity is " << r.feature_diversity
-      << " of the data's (below monitor.collapse_diversity=" << min_diversity_ << "): mode collapse. ";
-  if (r.class_entropy >= 0 && r.class_entropy < min_entropy_)
-    w << "step " << step << ": the samples cover the classes unevenly (class entropy " << r.class_entropy
-      << " of the data's; class " << r.top_class << " is " << int(std::lround(100 * r.top_fraction))
-      << "% of them): mode collapse. ";
-  if (!w.str().empty())
-    r.warning = w.str() + "Try train.d_steps=2, a lower optim.g_lr, model.spectral_norm=true or train.diffaug.";
+  const bool low_diversity = r.feature_diversity < min_diversity_;
+  const bool uneven = r.class_entropy >= 0 && r.class_entropy < min_entropy_;
+  if (step < warm_up_ || (!low_diversity && !uneven)) return r;
+  w << "step " << step << ": possible mode collapse:";
+  if (low_diversity) w << " feature diversity " << r.feature_diversity << " of the data's (< " << min_diversity_ << ")";
+  if (uneven)
+    w << (low_diversity ? "," : "") << " class " << r.top_class << " is " << int(std::lround(100 * r.top_fraction))
+      << "% of the samples";
+  r.warning = w.str() + "\nhint: look at the latest grid; try train.d_steps=2, a lower optim.g_lr or model.spectral_norm=true";
   return r;
 }
 

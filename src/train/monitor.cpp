@@ -42,15 +42,14 @@ std::vector<std::string> TrainingMonitor::observe(const LoggedRow& row) {
   if (std::isfinite(d_real) && std::isfinite(d_fake)) {
     if (d_real > 0.95 && d_fake < 0.05 && may_warn("d_wins", row.step)) {
       o << "step " << row.step << ": the discriminator is winning outright (mean D(x)=" << d_real
-        << ", D(G(z))=" << d_fake << " over " << window_
-        << " steps); the generator's gradient vanishes and training may diverge. "
-           "Try a lower optim.d_lr, train.label_smoothing=0.1-0.2 or train.instance_noise=0.1";
+        << ", D(G(z))=" << d_fake << " over " << window_ << " steps); training may diverge"
+        << "\nhint: try a lower optim.d_lr, train.label_smoothing=0.1 or train.instance_noise=0.1";
       out.push_back(o.str());
       o.str("");
     }
     if (d_fake > d_real + 0.1 && d_fake > 0.6 && may_warn("g_wins", row.step)) {
       o << "step " << row.step << ": D(G(z))=" << d_fake << " exceeds D(x)=" << d_real << " over " << window_
-        << " steps; the discriminator has stopped learning, a sign of collapse. Try a higher optim.d_lr or train.d_steps=2";
+        << " steps: the discriminator has stopped learning\nhint: try a higher optim.d_lr or train.d_steps=2";
       out.push_back(o.str());
     }
   }
@@ -63,8 +62,7 @@ std::optional<std::string> TrainingMonitor::observe_diversity(int64_t step, doub
   std::ostringstream o;
   o.precision(3);
   o << "step " << step << ": possible mode collapse: the fixed-noise samples are " << ratio
-    << "x as diverse as real images (mean pairwise distance). Look at the latest grid; "
-       "try a lower optim.g_lr, train.label_flip=0.05 or more discriminator capacity";
+    << "x as diverse as real images\nhint: look at the latest grid; try a lower optim.g_lr or train.label_flip=0.05";
   return o.str();
 }
 

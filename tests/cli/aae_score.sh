@@ -20,6 +20,12 @@ out=$("$DUEL" score --checkpoint "$CK" --out "$WORK/s.csv" --anomaly-class 3 --r
   || fail "score: $out"
 grep -qE "scored 64 images" <<<"$out" || fail "score count: $out"
 grep -qE "AUROC of class 3 vs the rest: [01]\.[0-9]{4}" <<<"$out" || fail "no AUROC line: $out"
+grep -q "^warning:" <<<"$out" && fail "a warning for the held-out class: $out"
+# A class the model trained on is no anomaly test: said, with the held-out class to score instead.
+out=$("$DUEL" score --checkpoint "$CK" --out "$WORK/s0.csv" --anomaly-class 0 --threads 1 2>&1) || fail "score class 0: $out"
+grep -q "^warning: class 0 was in the training data (data.exclude_class=3), so its AUROC is no anomaly test$" <<<"$out" ||
+  fail "no warning for a trained-on class: $out"
+grep -q "^hint: score the held-out class: --anomaly-class 3$" <<<"$out" || fail "no hint for a trained-on class: $out"
 python3 - "$WORK/s.csv" "$WORK/s.json" "$WORK/r.png" <<'EOF' || fail "score outputs"
 import csv, json, struct, sys
 rows = list(csv.DictReader(open(sys.argv[1])))

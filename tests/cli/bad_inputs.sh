@@ -31,9 +31,8 @@ expect_exit 2 "needs --out" -- "$DUEL" train "${T[@]}"
 expect_exit 2 "run folder .*/nothing. does not exist" -- "$DUEL" train --resume "$WORK/nothing"
 mkdir -p "$WORK/empty-folder"
 expect_exit 2 "empty-folder. is not a run folder \(no checkpoints/\)" -- "$DUEL" train --resume "$WORK/empty-folder"
-expect_exit 2 "^--threads: Value -3 not in range 0 to 1024" -- "$DUEL" train --threads -3 --out "$WORK/x"
-# (CLI11 does not name the unknown subcommand; its message is all there is to match.)
-expect_exit 2 "^A subcommand is required" -- "$DUEL" frobnicate
+expect_exit 2 "^error: --threads: Value -3 not in range 0 to 1024" -- "$DUEL" train --threads -3 --out "$WORK/x"
+expect_exit 2 "^error: unknown command .frobnicate." -- "$DUEL" frobnicate
 # A checkpoint that is not one, and a corrupted one.
 echo "hello" > "$WORK/fake.duel"
 expect_exit 2 "not a duel checkpoint" -- "$DUEL" sample --checkpoint "$WORK/fake.duel" --out "$WORK/s.png"

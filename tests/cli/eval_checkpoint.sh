@@ -11,6 +11,13 @@ for want in "FID" "KID x 1000" "Inception Score" "precision" "recall" "density" 
             "real floor" "wrote $WORK/r/eval/step-000004.json"; do
   grep -qF "$want" <<<"$out" || fail "table lacks '$want': $out"
 done
+# The columns line up on screen: the ± (two bytes, one column) does not shift the KID row.
+python3 -c '
+import sys
+rows = {l.split("  ")[1]: l for l in sys.stdin.read().splitlines() if l.startswith("  FID ") or l.startswith("  KID x 1000 ")}
+cols = {k: l.index("lower is better") for k, l in rows.items()}
+assert len(cols) == 2 and len(set(cols.values())) == 1, cols
+' <<<"$out" || fail "the eval table columns do not line up: $(grep -E '^  (FID|KID)' <<<"$out")"
 J="$WORK/r/eval/step-000004.json"
 hash=$("$DUEL" features info "$F" | sed -n 's/^hash: *//p')
 python3 - "$J" "$hash" <<'PY' || fail "eval JSON"
@@ -85,7 +92,7 @@ fi
   || fail "--no-floor"
 python3 -c "import json; assert 'floor' not in json.load(open('$WORK/nofloor.json'))" || fail "--no-floor wrote a floor"
 # Errors: too few samples, more than the test split holds, missing or mismatched feature networks.
-expect_exit 2 "at least 10 samples" -- "$DUEL" eval --checkpoint "$CK" --n 5 --features "$F"
+expect_exit 2 "error: --n: Value 5 not in range 10 to" -- "$DUEL" eval --checkpoint "$CK" --n 5 --features "$F"
 expect_exit 2 "holds 64 images, fewer than n=100" -- "$DUEL" eval --checkpoint "$CK" --n 100 --features "$F"
 expect_exit 2 "does not exist" -- "$DUEL" eval --checkpoint "$CK" --n 32 --features "$WORK/none.duelfeat"
 out=$(cd "$WORK" && DUEL_FEATURES_DIR="$WORK/empty" "$DUEL" eval --checkpoint "$CK" --n 32 2>&1); rc=$?

@@ -20,7 +20,7 @@ expect_exit 2 "feature network '$WORK/none.duelfeat' does not exist" -- "$DUEL" 
 echo "not a network" > "$WORK/junk.duelfeat"
 expect_exit 2 "cannot read feature network" -- "$DUEL" features info "$WORK/junk.duelfeat"
 expect_exit 2 "no 't[a-z0-9]*-[a-z]*-idx[13]-ubyte" -- "$DUEL" features train --dataset mnist --data-path /nonexistent --out "$WORK/x.duelfeat" --steps 1
-expect_exit 2 "^--epochs: Value 0 not in range 1 to" -- "$DUEL" features train --dataset mnist --data-path "$FIXTURES/idx" --out "$WORK/x.duelfeat" --epochs 0
+expect_exit 2 "^error: --epochs: Value 0 not in range 1 to" -- "$DUEL" features train --dataset mnist --data-path "$FIXTURES/idx" --out "$WORK/x.duelfeat" --epochs 0
 [ -e "$WORK/x.duelfeat" ] && fail "a refused features train wrote its output"
-expect_exit 2 "^A subcommand is required" -- "$DUEL" features
+expect_exit 2 "^error: A subcommand is required" -- "$DUEL" features
 finish

@@ -82,6 +82,11 @@ a, b = (json.load(open(p)) for p in sys.argv[1:])
 for k in ("classes", "attribute_summary", "recognised_heldout_mean"):
     assert a[k] == b[k], (k, a[k], b[k])
 EOF
+# --n 2, the smallest its range allows, once crashed (SIGSEGV): now a JSON with no FIDs (2 images per class).
+out=$("$DUEL" experiment text2img -k "$K" --n 2 --out "$WORK/t2i-n2.json" --threads 1 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "experiment text2img --n 2: exit $rc: $(tail -3 <<<"$out")"
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert len(j['classes']) == 10, j" "$WORK/t2i-n2.json" ||
+  fail "experiment text2img --n 2 wrote no JSON of 10 classes"
 expect_exit 2 "cannot open checkpoint" -- "$DUEL" experiment text2img -k "$WORK/none.duel" --out "$WORK/e.json"
 expect_exit 2 "must end in .json" -- "$DUEL" experiment text2img -k "$K" --out "$WORK/e.txt"
 

@@ -18,7 +18,8 @@ import sys
 
 # The CLI reaches models only through the model interface (and the
 # capabilities it declares), never through a concrete model's header.
-CLI_MODEL_HEADERS = {"duel/models/model.h", "duel/models/capabilities.h"}
+# model_names.h checks a name against the registry (no model type in it).
+CLI_MODEL_HEADERS = {"duel/models/model.h", "duel/models/capabilities.h", "duel/models/model_names.h"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](duel/([^/">]+)/[^">]+)[">]')
 

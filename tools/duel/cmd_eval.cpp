@@ -36,8 +36,15 @@ std::string pm(const MeanStd& m, int prec, double scale = 1.0) {
   return num(m.mean * scale, prec) + " ± " + num(m.std * scale, prec);
 }
 
+// Pads s to `width` terminal columns: UTF-8 continuation bytes (of the ±) take none.
+std::string pad(const std::string& s, size_t width) {
+  size_t cols = 0;
+  for (unsigned char c : s) cols += (c & 0xC0) != 0x80;
+  return cols >= width ? s : s + std::string(width - cols, ' ');
+}
+
 void row(const std::string& name, const std::string& gen, const std::string& floor, const std::string& note = "") {
-  std::printf("  %-18s %-22s %-22s %s\n", name.c_str(), gen.c_str(), floor.c_str(), note.c_str());
+  std::printf("  %-18s %s %s %s\n", name.c_str(), pad(gen, 22).c_str(), pad(floor, 22).c_str(), note.c_str());
 }
 
 void print_table(const EvalReport& r) {
@@ -108,7 +115,7 @@ Action add_eval(CLI::App& app) {
   cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")
       ->required();
   cmd->add_option("--n", o.n, "generated images, and real images per real set (image-to-image models: images to translate, default all)")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)))
+      ->check(CLI::Range(int64_t(10), int64_t(10000000)))  // the metrics need at least 10 samples
       ->each([a](const std::string&) { a->n_set = true; });
   cmd->add_option("--features", a->req.features,
                   "feature network: a .duelfeat from `duel features train` or a TorchScript module "

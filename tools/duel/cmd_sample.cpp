@@ -38,6 +38,8 @@ namespace fs = std::filesystem;
 namespace duel::cli {
 namespace {
 
+constexpr int64_t kMaxGrid = 4096;  // images in one --out grid (64 x 64 of them)
+
 struct SampleArgs {
   std::string checkpoint, out, each, gif, traverse, prompt, prompt_to, truncation, mix;
   int64_t n = 64, nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10, crossover = -1;
@@ -49,7 +51,8 @@ Action add_sample(CLI::App& app) {
   auto a = std::make_shared<SampleArgs>();
   auto* cmd = app.add_subcommand("sample", "draw images from a checkpoint's generator");
   cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")->required();
-  cmd->add_option("--n", a->n, "number of images")->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  cmd->add_option("--n", a->n, "number of images (one --out grid holds at most 4096; --each has no such limit)")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
   cmd->add_option("--out,-o", a->out, "grid PNG to write");
   cmd->add_option("--each", a->each, "folder to write one PNG per image into");
   cmd->add_option("--nrow", a->nrow, "images per grid row (default: square)")->check(CLI::Range(int64_t(0), int64_t(10000)));
@@ -102,7 +105,18 @@ Action add_sample(CLI::App& app) {
     }
     require(!a->out.empty() || !a->each.empty(), "duel sample needs --out grid.png or --each DIR",
             "for example --out samples.png");
-    if (!a->out.empty()) check_output_file(a->out, "--out", ".png", "samples.png");
+    if (!a->out.empty()) {  // like train --out, the folder is created
+      const auto parent = fs::path(a->out).parent_path();
+      std::error_code ec;
+      if (!parent.empty() && !fs::exists(parent, ec)) fs::create_directories(parent, ec);
+      check_output_file(a->out, "--out", ".png", "samples.png");
+    }
+    require(a->out.empty() || special || a->n <= kMaxGrid,
+            "--n " + std::to_string(a->n) + " is too many images for one grid (at most " + std::to_string(kMaxGrid) + ")",
+            "write one PNG per image with --each DIR, or draw several grids with different --seed");
+    std::error_code ec;
+    require(a->each.empty() || !fs::exists(a->each, ec) || fs::is_directory(a->each, ec),
+            "--each '" + a->each + "' is a file, not a folder", "pass a folder (created when missing), e.g. --each samples/");
     if (!a->gif.empty()) {
       require(a->interpolate, "--gif needs --interpolate", "add --interpolate");
       check_output_file(a->gif, "--gif", ".gif", "path.gif");
@@ -149,7 +163,7 @@ Action add_sample(CLI::App& app) {
       const int64_t per_row = a->nrow > 0 ? a->nrow : int64_t(std::ceil(std::sqrt(double(a->n))));
       auto grid = draw_samples(s, a->n, per_row, a->batch, a->each, !a->out.empty());
       if (!a->out.empty()) write_png(a->out, grid);
-      std::printf("wrote %lld samples from %s (step %lld) to %s\n", (long long)a->n, name, step,
+      std::printf("wrote %lld sample%s from %s (step %lld) to %s\n", (long long)a->n, a->n == 1 ? "" : "s", name, step,
                   (!a->out.empty() ? a->out : a->each).c_str());
     }
     return 0;

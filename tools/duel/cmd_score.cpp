@@ -87,6 +87,14 @@ Action add_score(CLI::App& app) {
         kinds += (kinds.empty() ? "" : ", ") + std::string(b);
       }
       if (!kinds.empty()) std::printf("  by score kind: %s\n", kinds.c_str());
+      const int64_t held_out = s.model_config.get_int("data.exclude_class");
+      if (req.dataset.empty() && held_out != req.anomaly_class) {  // the model saw this class in training
+        std::fprintf(stderr, "warning: class %lld was in the training data (%s), so its AUROC is no anomaly test\n",
+                     (long long)req.anomaly_class,
+                     held_out < 0 ? "the run held out no class" : ("data.exclude_class=" + std::to_string(held_out)).c_str());
+        std::fprintf(stderr, "hint: %s\n", held_out < 0 ? "train with --set data.exclude_class=K and score class K"
+                                                        : ("score the held-out class: --anomaly-class " + std::to_string(held_out)).c_str());
+      }
     }
     write_file_atomic(a->summary, sum.json);
     std::printf("wrote %s and %s\n", a->out.c_str(), a->summary.c_str());

@@ -16,18 +16,12 @@
 #include "duel/models/model.h"
 #include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
+#include "duel/models/model_names.h"
 #include "render.h"
+#include "train_terminal.h"
 
 namespace duel::cli {
 namespace {
-
-volatile std::sig_atomic_t g_signal = 0;
-
-void on_signal(int sig) {
-  if (g_signal != 0) _exit(128 + sig);  // second signal: leave now
-  g_signal = sig;
-  stop_requested().store(true);
-}
 
 struct TrainArgs {
   std::string config, out, resume, device, features, dist;
@@ -68,15 +62,24 @@ std::vector<std::string> rank_command_line() {
   return out;
 }
 
-}  // namespace
+// --set "train.steps = 10": the spaces around the key and the value go.
+std::string trim_assignment(std::string s) {
+  auto trim = [](std::string t) {
+    const auto b = t.find_first_not_of(" \t"), e = t.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+  };
+  const auto eq = s.find('=');
+  return eq == std::string::npos ? trim(s) : trim(s.substr(0, eq)) + "=" + trim(s.substr(eq + 1));
+}
 
-namespace {
 Action add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "train a GAN into a run folder");
   cmd->add_option("--config,-c", a->config, "TOML config (e.g. configs/dcgan28.toml); defaults apply to missing keys");
   cmd->add_option("--out,-o", a->out, "run folder to create (runs/<name>)");
-  cmd->add_option("--set", a->sets, "override a key: --set train.steps=100 (repeatable)")->take_all();
+  cmd->add_option("--set", a->sets, "override a key: --set train.steps=100 (repeatable)")
+      ->take_all()
+      ->transform(trim_assignment, "", "");
   cmd->add_option("--device", a->device, "cpu or cuda (same as --set run.device=...)")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--features", a->features,
@@ -131,6 +134,7 @@ Action add_train(CLI::App& app) {
       if (!a->config.empty()) req.config = Config::from_file(a->config);
       for (auto& s : a->sets) req.config.set_from_string(s);
       if (!a->device.empty()) req.config.set("run.device", a->device);
+      check_model_name(req.config.get_string("model.name"));  // before any data is read
       if (!a->features.empty()) req.config.set("model.sr_features", a->features);
       req.run_dir = a->out;
       req.force = a->force;
@@ -147,19 +151,18 @@ Action add_train(CLI::App& app) {
     const char* external = std::getenv("DUEL_DIST_EXTERNAL_STORE");
     req.dist_store_is_external = external && std::string(external) == "1";
     const bool quiet = req.dist.rank != 0;  // ranks other than 0 print only errors
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-
+    install_train_signal_handlers();
     ProgressRenderer bar;
     TrainerEvents ev;
     if (!quiet) {
+      req.callbacks.push_back(make_terminal_callback(bar));
       ev.progress = [&](const ProgressReport& r) { bar.update(r); };
       ev.info = [&](const std::string& s) { bar.message("", s); };
       ev.warning = [&](const std::string& s) { bar.message("warning: ", s); };
     }
     TrainSummary s = train(req, ev);
     bar.finish();
-    if (quiet) return s.interrupted ? 128 + int(g_signal ? g_signal : SIGTERM) : 0;
+    if (quiet) return s.interrupted ? 128 + (received_signal() ? received_signal() : SIGTERM) : 0;
     if (s.world_size > 1)
       std::printf("distributed:  %lld ranks, %.1f%% of rank 0's time in collectives\n", (long long)s.world_size,
                   s.seconds > 0 ? 100.0 * s.comm_seconds / s.seconds : 0.0);
@@ -175,7 +178,7 @@ Action add_train(CLI::App& app) {
     if (std::filesystem::exists(report)) std::printf("report:       %s (open it in a browser)\n", report.c_str());
     if (s.interrupted) {
       std::printf("resume with:  duel train --resume %s\n", s.run_dir.c_str());
-      return 128 + int(g_signal ? g_signal : SIGTERM);  // a distributed run stops when any rank is signalled
+      return 128 + (received_signal() ? received_signal() : SIGTERM);  // a distributed run stops when any rank is signalled
     }
     return 0;
   };

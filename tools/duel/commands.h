@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace duel::cli {
@@ -25,6 +26,14 @@ std::vector<std::pair<std::string, CommandAdder>> registered_commands();
 
 #define DUEL_CLI_COMMAND(order, name, adder) \
   static const ::duel::cli::CommandRegistration duel_cli_command_##adder(order, name, adder)
+
+// Parsing and help (parse_errors.cpp): examples and exit codes under each
+// subcommand's --help; checks of argv before CLI11 parses it (`duel help`, a
+// mistyped command, -out for --out): an exit code when duel should stop; and
+// CLI11's errors in duel's error:/hint: form (returns the exit code).
+void add_help_texts(CLI::App& app);
+std::optional<int> check_argv(CLI::App& app, int argc, char** argv);
+int report_parse_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv);
 
 // Shared helpers.
 void apply_threads(int threads);  // --threads handling (0: all cores)

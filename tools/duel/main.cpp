@@ -24,13 +24,16 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"duel: a toolkit for generative adversarial networks on LibTorch"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "duel 0.1.0");
+  app.set_version_flag("--version,-V", "duel 0.1.0");
+  app.option_defaults()->always_capture_default();  // --help shows each option's default
   std::map<std::string, duel::cli::Action> actions;
   for (auto& [name, adder] : duel::cli::registered_commands()) actions[name] = adder(app);
+  duel::cli::add_help_texts(app);
+  if (auto rc = duel::cli::check_argv(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
+    int rc = duel::cli::report_parse_error(app, e, argc, argv);
     return rc == 0 ? 0 : 2;
   }
   try {

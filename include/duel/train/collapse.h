@@ -42,7 +42,9 @@ class CollapseProbe {
     std::vector<double> histogram;  // class shares of the samples
     std::optional<std::string> warning;
   };
-  // samples [N, C, H, W] in [-1, 1] (N >= 2)
+  // samples [N, C, H, W] in [-1, 1] (N >= 2). The reading is taken at every
+  // step; a warning (one line, then "\nhint: ...") only once training is
+  // under way: from step 10 x monitor.window on.
   Reading observe(const torch::Tensor& samples, int64_t step);
   const std::string& network() const { return network_; }
 
@@ -52,6 +54,7 @@ class CollapseProbe {
   torch::Tensor real_images_;  // uint8, a fixed subset
   double real_entropy_ = 0;
   double min_diversity_ = 0, min_entropy_ = 0;
+  int64_t warm_up_ = 0;  // no warning before this step (10 x monitor.window, as the pixel check)
   std::string network_;
 };
 
