@@ -51,6 +51,47 @@ torch::Tensor labels_for(const Sampler& s, int64_t first, int64_t m, int64_t per
 
 }  // namespace
 
+void check_sample_job(const SampleJob& job) {
+  const bool text_walk = !job.prompt_to.empty();
+  require(!text_walk || !job.prompt.empty(), "--prompt-to needs --prompt (where the walk starts)",
+          "for example --prompt \"a dark coat\" --prompt-to \"a light coat\"");
+  require(!(text_walk && (job.interpolate || !job.traverse.empty())),
+          "--prompt-to cannot be combined with --interpolate or --traverse", "run duel sample twice");
+  if (text_walk) {
+    require(!job.out.empty(), "--prompt-to needs --out grid.png", "for example --out walk.png");
+    require(job.each.empty(), "--each cannot be combined with --prompt-to", "drop --each");
+  }
+  const std::vector<double> psis = parse_truncation(job.truncation);
+  const bool sweep = psis.size() > 1, mixing = !job.mix.empty();
+  const bool special = job.interpolate || !job.traverse.empty() || sweep || mixing;
+  require(int(job.interpolate) + int(!job.traverse.empty()) + int(sweep) + int(mixing) + int(text_walk) <= 1,
+          "--interpolate, --traverse, --mix, --prompt-to and a --truncation sweep cannot be combined",
+          "run duel sample once for each grid");
+  require(job.crossover < 0 || mixing, "--crossover needs --mix", "for example --mix 1,2 --crossover 4");
+  if (special) {
+    require(!job.out.empty(), "--interpolate, --traverse, --mix and --truncation sweeps need --out grid.png",
+            "for example --out path.png");
+    require(job.each.empty(), "--each cannot be combined with --interpolate, --traverse, --mix or a sweep",
+            "drop --each");
+  }
+  require(!job.out.empty() || !job.each.empty(), "duel sample needs --out grid.png or --each DIR",
+          "for example --out samples.png");
+  if (!job.out.empty()) {  // like train --out, the folder is created
+    const auto parent = fs::path(job.out).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !fs::exists(parent, ec)) fs::create_directories(parent, ec);
+  }
+  require(job.out.empty() || special || job.n <= kMaxGridImages,
+          "--n " + std::to_string(job.n) + " is too many images for one grid (at most " +
+              std::to_string(kMaxGridImages) + ")",
+          "write one PNG per image with --each DIR, or draw several grids with different --seed");
+  std::error_code ec;
+  require(job.each.empty() || !fs::exists(job.each, ec) || fs::is_directory(job.each, ec),
+          "--each '" + job.each + "' is a file, not a folder",
+          "pass a folder (created when missing), e.g. --each samples/");
+  require(job.gif.empty() || job.interpolate, "--gif needs --interpolate", "add --interpolate");
+}
+
 std::vector<double> parse_truncation(const std::string& text) {
   std::vector<double> out;
   if (text.empty()) return out;

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "duel/core/config.h"
+#include "duel/core/key_table.h"
 #include "duel/core/error.h"
 #include "duel/core/suggest.h"
 
@@ -384,7 +385,11 @@ void Config::set_from_string(const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw Error("--set '" + assignment + "' is not of the form section.key=value",
                 "for example --set train.steps=100");
-  std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  auto trim = [](const std::string& t) {  // --set "train.steps = 10"
+    const auto b = t.find_first_not_of(" \t"), e = t.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+  };
+  std::string key = trim(assignment.substr(0, eq)), text = trim(assignment.substr(eq + 1));
   const KeySpec* spec = find_key(key);
   if (!spec) throw Error("unknown config key '" + key + "' in --set", key_suggestion(key) + "`duel train --list-keys` shows every key");
   ConfigValue v;
@@ -471,6 +476,25 @@ std::string Config::to_toml() const {
     o << name << " = " << toml_value(values_.at(key)) << "\n";
   }
   return o.str();
+}
+
+std::string key_table() {
+  std::ostringstream out;
+  for (const auto& k : schema()) {
+    const std::string def = std::visit(
+        [](const auto& v) {
+          std::ostringstream o;
+          o << std::boolalpha << v;
+          return o.str();
+        },
+        k.default_value);
+    const char* type = k.type == ConfigType::Int ? "int" : k.type == ConfigType::Float ? "float"
+                     : k.type == ConfigType::Bool ? "bool" : "string";
+    char line[128];
+    std::snprintf(line, sizeof line, "%-26s %-6s %-14s ", k.key.c_str(), type, def.c_str());
+    out << line << k.help << "\n";
+  }
+  return out.str();
 }
 
 }  // namespace duel

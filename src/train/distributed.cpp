@@ -4,6 +4,7 @@
 #include "duel/train/distributed.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -248,6 +250,27 @@ volatile std::sig_atomic_t g_forward_signal = 0;
 void remember_signal(int sig) { g_forward_signal = sig; }
 }  // namespace
 
+std::vector<std::string> rank_command_line() {
+  std::ifstream f("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args, out;
+  for (size_t p = 0; p < all.size();) {
+    const size_t z = all.find('\0', p);
+    args.push_back(all.substr(p, z == std::string::npos ? std::string::npos : z - p));
+    if (z == std::string::npos) break;
+    p = z + 1;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (args[i].rfind("--nproc=", 0) == 0) continue;
+    out.push_back(args[i]);
+  }
+  return out;
+}
+
 int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double timeout_s) {
   require(nproc >= 1 && nproc <= 1024, "--nproc " + std::to_string(nproc) + " is out of range", "pass 1 to 1024");
   // The launcher hosts the rendezvous store on a port the OS picks, so there is no port to choose or race for.
@@ -265,6 +288,7 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double t
   }
   const std::string port = std::to_string(server->getPort());
 
+  const pid_t launcher = getpid();
   std::vector<pid_t> pids;
   for (int r = 0; r < nproc; ++r) {
     const pid_t pid = fork();
@@ -273,6 +297,9 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double t
     if (pid == 0) {
       // Its own process group: a terminal's Ctrl-C reaches the launcher alone, which forwards it once.
       setpgid(0, 0);
+      // A launcher that dies (even by SIGKILL) takes its ranks with it: they stop as on Ctrl-C.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != launcher) _exit(1);  // it died before prctl
       setenv("MASTER_ADDR", "127.0.0.1", 1);
       setenv("MASTER_PORT", port.c_str(), 1);
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);

@@ -38,12 +38,10 @@ namespace fs = std::filesystem;
 namespace duel::cli {
 namespace {
 
-constexpr int64_t kMaxGrid = 4096;  // images in one --out grid (64 x 64 of them)
-
-struct SampleArgs {
-  std::string checkpoint, out, each, gif, traverse, prompt, prompt_to, truncation, mix;
-  int64_t n = 64, nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10, crossover = -1;
-  bool interpolate = false, live = false;
+struct SampleArgs : SampleJob {  // out, each, gif, traverse, prompt(_to), truncation, mix, n, crossover, interpolate
+  std::string checkpoint;
+  int64_t nrow = 0, seed = 0, batch = 256, cls = -1, rows = 8, steps = 10;
+  bool live = false;
   int threads = 0;
 };
 
@@ -79,48 +77,13 @@ Action add_sample(CLI::App& app) {
                "draw with G's live weights instead of their moving average (runs with train.ema > 0)");
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   return [a]() -> int {
-    const bool text_walk = !a->prompt_to.empty();
-    require(!text_walk || !a->prompt.empty(), "--prompt-to needs --prompt (where the walk starts)",
-            "for example --prompt \"a dark coat\" --prompt-to \"a light coat\"");
-    require(!(text_walk && (a->interpolate || !a->traverse.empty())),
-            "--prompt-to cannot be combined with --interpolate or --traverse", "run duel sample twice");
-    if (text_walk) {
-      require(!a->out.empty(), "--prompt-to needs --out grid.png", "for example --out walk.png");
-      require(a->each.empty(), "--each cannot be combined with --prompt-to", "drop --each");
-    }
+    check_sample_job(*a);
+    if (!a->out.empty()) check_output_file(a->out, "--out", ".png", "samples.png");
+    if (!a->gif.empty()) check_output_file(a->gif, "--gif", ".gif", "path.gif");
     SampleOptions o;
     o.truncation = parse_truncation(a->truncation);
     const auto& psis = o.truncation;
-    const bool sweep = psis.size() > 1, mixing = !a->mix.empty();
-    const bool special = a->interpolate || !a->traverse.empty() || sweep || mixing;
-    require(int(a->interpolate) + int(!a->traverse.empty()) + int(sweep) + int(mixing) + int(text_walk) <= 1,
-            "--interpolate, --traverse, --mix, --prompt-to and a --truncation sweep cannot be combined",
-            "run duel sample once for each grid");
-    require(a->crossover < 0 || mixing, "--crossover needs --mix", "for example --mix 1,2 --crossover 4");
-    if (special) {
-      require(!a->out.empty(), "--interpolate, --traverse, --mix and --truncation sweeps need --out grid.png",
-              "for example --out path.png");
-      require(a->each.empty(), "--each cannot be combined with --interpolate, --traverse, --mix or a sweep",
-              "drop --each");
-    }
-    require(!a->out.empty() || !a->each.empty(), "duel sample needs --out grid.png or --each DIR",
-            "for example --out samples.png");
-    if (!a->out.empty()) {  // like train --out, the folder is created
-      const auto parent = fs::path(a->out).parent_path();
-      std::error_code ec;
-      if (!parent.empty() && !fs::exists(parent, ec)) fs::create_directories(parent, ec);
-      check_output_file(a->out, "--out", ".png", "samples.png");
-    }
-    require(a->out.empty() || special || a->n <= kMaxGrid,
-            "--n " + std::to_string(a->n) + " is too many images for one grid (at most " + std::to_string(kMaxGrid) + ")",
-            "write one PNG per image with --each DIR, or draw several grids with different --seed");
-    std::error_code ec;
-    require(a->each.empty() || !fs::exists(a->each, ec) || fs::is_directory(a->each, ec),
-            "--each '" + a->each + "' is a file, not a folder", "pass a folder (created when missing), e.g. --each samples/");
-    if (!a->gif.empty()) {
-      require(a->interpolate, "--gif needs --interpolate", "add --interpolate");
-      check_output_file(a->gif, "--gif", ".gif", "path.gif");
-    }
+    const bool sweep = psis.size() > 1, mixing = !a->mix.empty(), text_walk = !a->prompt_to.empty();
     apply_threads(a->threads);
     a->checkpoint = checkpoint_arg(a->checkpoint);
     Checkpoint ck = Checkpoint::read(a->checkpoint);

@@ -19,6 +19,19 @@ namespace duel {
 // Throws duel::Error naming --truncation unless each is a number in [0, 1].
 std::vector<double> parse_truncation(const std::string& text);
 
+// The choices of `duel sample` that decide which grid is drawn and where it goes.
+struct SampleJob {
+  std::string out, each, gif, traverse, prompt, prompt_to, truncation, mix;
+  int64_t n = 64, crossover = -1;
+  bool interpolate = false;
+};
+constexpr int64_t kMaxGridImages = 4096;  // images in one --out grid (64 x 64 of them)
+
+// Refuses choices that cannot go together (two special grids, --each with a
+// special grid, a grid of more than kMaxGridImages, --gif without
+// --interpolate, ...), naming the flags; creates --out's folder when missing.
+void check_sample_job(const SampleJob& job);
+
 struct SampleOptions {
   int64_t cls = -1;                 // conditional models: only this class (-1: one class per grid row)
   std::vector<double> truncation;   // style-based models: psi (first used; more: a sweep)

@@ -120,6 +120,11 @@ class DataParallel {
 // port, forwards SIGINT/SIGTERM to them, and waits. When a rank fails, the
 // others get timeout_s to finish before they are killed. Returns the exit
 // status for the launcher (0, or the first failing rank's).
+// Ranks die with the launcher (PR_SET_PDEATHSIG): they stop as on SIGTERM.
 int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double timeout_s);
+
+// This process's command line without `--nproc N` / `--nproc=N`: what each
+// rank of a `duel train --nproc N` runs.
+std::vector<std::string> rank_command_line();
 
 }  // namespace duel
