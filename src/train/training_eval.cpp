@@ -44,9 +44,8 @@ std::string TrainingEvaluator::feature_network(const Config& cfg) {
   const std::string given = cfg.get_string("eval.features");
   if (given.empty()) return find_feature_net(cfg.get_string("data.dataset"));
   std::error_code ec;
-  require(std::filesystem::is_regular_file(given, ec), "eval.features: feature network '" + given + "' does not exist",
-          "train one with `duel features train --dataset " + cfg.get_string("data.dataset") + " --out " + given +
-              "`, or set eval.every = 0");
+  // A missing file is refused here, before the run folder is made, with the loader's message and hint.
+  if (!std::filesystem::is_regular_file(given, ec)) load_feature_extractor(given);
   return given;
 }
 

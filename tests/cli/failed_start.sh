@@ -8,7 +8,7 @@ H="$WORK/h"
 expect_exit 2 "^error: no feature network for dataset 'folder:$FIXTURES/folder-rgb'" -- "$DUEL" train --out "$H" \
   "${TINY[@]}" --set "data.dataset=folder:$FIXTURES/folder-rgb" --set train.steps=2 --set eval.every=1
 [ -e "$H" ] && fail "eval.every without a feature network left $(ls "$H")"
-expect_exit 2 "^error: eval.features: feature network '$WORK/none.duelfeat' does not exist" -- "$DUEL" train --out "$H" \
+expect_exit 2 "^error: feature network '$WORK/none.duelfeat' does not exist" -- "$DUEL" train --out "$H" \
   "${TINY[@]}" --set train.steps=2 --set eval.every=1 --set "eval.features=$WORK/none.duelfeat"
 [ -e "$H" ] && fail "a missing eval.features left $(ls "$H")"
 mkdir -p "$WORK/configs"
