@@ -163,6 +163,16 @@ wait $launcher; rc=$?
 [ "$rc" != 0 ] || fail "launcher exited 0 after a rank was killed"
 grep -q "rank [01] exited with status" "$WORK/launch.log" || fail "launcher message: $(tail -3 "$WORK/launch.log")"
 
+# --nproc: a launcher killed with SIGKILL takes its ranks with it (PR_SET_PDEATHSIG), none keeps training.
+"$DUEL" train --out "$WORK/launch-dies" --nproc 2 "${long[@]}" >"$WORK/launch-dies.log" 2>&1 &
+launcher=$!
+wait_for 120 logged "$WORK/launch-dies" || fail "the --nproc run logged no step in 120 s: $(tail -3 "$WORK/launch-dies.log")"
+ranks=$(pgrep -P $launcher | tr '\n' ' ')
+[ -n "$ranks" ] || fail "the launcher has no rank processes"
+kill -9 $launcher; wait $launcher 2>/dev/null
+ranks_gone() { for r in $ranks; do kill -0 "$r" 2>/dev/null && return 1; done; return 0; }
+wait_for 120 ranks_gone || { fail "ranks $ranks still running 120 s after their launcher was killed"; kill -9 $ranks 2>/dev/null; }
+
 # --- bad input ---
 expect_exit 2 "not a tcp:// address" -- "$DUEL" train --out "$WORK/x" --dist http://h:1 --world-size 2 --rank 0 "${TINY[@]}"
 expect_exit 2 "has no host or port" -- "$DUEL" train --out "$WORK/x" --dist tcp://hostonly --world-size 2 --rank 0 "${TINY[@]}"

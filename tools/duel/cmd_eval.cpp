@@ -32,7 +32,7 @@ Action add_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   auto& o = a->req.options;
   auto* cmd = app.add_subcommand("eval", "score a checkpoint: FID, KID, IS, precision/recall, SWD, with the real floor");
-  cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")
+  cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")
       ->required();
   cmd->add_option("--n", o.n, "generated images, and real images per real set (image-to-image models: images to translate, default all)")
       ->check(CLI::Range(int64_t(10), int64_t(10000000)))  // the metrics need at least 10 samples

@@ -38,7 +38,7 @@ std::string join(const std::vector<std::string>& xs) {
 Action add_export(CLI::App& app) {
   auto a = std::make_shared<ExportArgs>();
   auto* cmd = app.add_subcommand("export", "export a checkpoint's generator as ONNX, or as a web page that runs it");
-  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")->required();
+  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")->required();
   cmd->add_option("--out,-o", a->out, "ONNX file to write (g.onnx)");
   cmd->add_option("--web", a->web, "folder to write a static generator page into (index.html, model.onnx, runtime)");
   cmd->add_option("--direction", a->direction, "translators: AtoB (default) or BtoA (cyclegan)");

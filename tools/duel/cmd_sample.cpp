@@ -48,7 +48,7 @@ struct SampleArgs : SampleJob {  // out, each, gif, traverse, prompt(_to), trunc
 Action add_sample(CLI::App& app) {
   auto a = std::make_shared<SampleArgs>();
   auto* cmd = app.add_subcommand("sample", "draw images from a checkpoint's generator");
-  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")->required();
+  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")->required();
   cmd->add_option("--n", a->n, "number of images (one --out grid holds at most 4096; --each has no such limit)")
       ->check(CLI::Range(int64_t(1), int64_t(10000000)));
   cmd->add_option("--out,-o", a->out, "grid PNG to write");

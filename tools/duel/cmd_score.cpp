@@ -41,7 +41,7 @@ struct ScoreArgs {
 Action add_score(CLI::App& app) {
   auto a = std::make_shared<ScoreArgs>();
   auto* cmd = app.add_subcommand("score", "anomaly scores of every image of a dataset split (aae checkpoints), and the AUROC of one class");
-  cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")->required();
+  cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")->required();
   cmd->add_option("--out,-o", a->out, "CSV to write: index,label,score")->required();
   cmd->add_option("--anomaly-class,--labels-positive", a->req.anomaly_class,
                   "class that counts as the anomaly (positive): report the AUROC of it vs the rest")

@@ -45,7 +45,7 @@ struct TranslateArgs {
 Action add_translate(CLI::App& app) {
   auto a = std::make_shared<TranslateArgs>();
   auto* cmd = app.add_subcommand("translate", "translate images with an image-to-image checkpoint (pix2pix, cyclegan, srgan)");
-  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")->required();
+  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")->required();
   cmd->add_option("--in,-i", a->in, "an image, or a folder whose images (recursively) are translated")->required();
   cmd->add_option("--out,-o", a->out, "folder to write the translated PNGs into (same relative names)")->required();
   cmd->add_option("--direction", a->direction, "AtoB or BtoA (default: the model's first, AtoB)");
@@ -87,7 +87,7 @@ struct UpscaleArgs {
 Action add_upscale(CLI::App& app) {
   auto a = std::make_shared<UpscaleArgs>();
   auto* cmd = app.add_subcommand("upscale", "upscale an image of any size with a super-resolution checkpoint (srgan), in tiles");
-  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file (runs/<name>/checkpoints/latest.duel)")->required();
+  cmd->add_option("--checkpoint,-k", a->checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")->required();
   cmd->add_option("input", a->in, "image to upscale (PNG, JPEG or BMP)")->required();
   cmd->add_option("output", a->out, "PNG to write")->required();
   cmd->add_option("--tile", a->tile, "tile side on the input, in pixels (larger inputs are processed in tiles)")
