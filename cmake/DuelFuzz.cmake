@@ -1,7 +1,8 @@
 # duel_fuzz: the parser fuzz harness (tests/fuzz/, docs/reliability.md).
 #
 # The parsers of hostile input (src/data/dataset.cpp, src/data/pairs.cpp,
-# src/checkpoint/checkpoint.cpp, src/core/config.cpp, src/io/image.cpp) are
+# src/checkpoint/checkpoint.cpp, src/core/config.cpp, src/io/image.cpp,
+# src/io/pickle.cpp, src/io/tar.cpp, src/data/cifar.cpp) are
 # compiled a second time, with AddressSanitizer and UBSan, into the harness;
 # whatever else they call comes unsanitized from an archive of duel_core's
 # objects (nothing is compiled twice but the parsers). LibTorch itself is
@@ -37,6 +38,9 @@ set(DUEL_FUZZ_SOURCES
     ${CMAKE_SOURCE_DIR}/src/checkpoint/checkpoint.cpp
     ${CMAKE_SOURCE_DIR}/src/core/config.cpp
     ${CMAKE_SOURCE_DIR}/src/io/image.cpp
+    ${CMAKE_SOURCE_DIR}/src/io/pickle.cpp
+    ${CMAKE_SOURCE_DIR}/src/io/tar.cpp
+    ${CMAKE_SOURCE_DIR}/src/data/cifar.cpp
     ${CMAKE_SOURCE_DIR}/tests/fuzz/targets.cpp)
 set(DUEL_FUZZ_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1)
 if(DUEL_FUZZ_ENGINE STREQUAL "libfuzzer")
@@ -57,7 +61,8 @@ if(DUEL_THIRD_PARTY_INCLUDE)
 endif()
 target_compile_options(duel_fuzz PRIVATE ${DUEL_FUZZ_FLAGS} -Wall -Wextra -Wno-unused-parameter)
 target_link_options(duel_fuzz PRIVATE ${DUEL_FUZZ_FLAGS})
-target_link_libraries(duel_fuzz PRIVATE ${DUEL_FUZZ_CORE} ${TORCH_LIBRARIES} ZLIB::ZLIB Threads::Threads ${CMAKE_DL_LIBS})
+target_link_libraries(duel_fuzz PRIVATE ${DUEL_FUZZ_CORE} ${TORCH_LIBRARIES} ZLIB::ZLIB CURL::libcurl OpenSSL::Crypto
+                      Threads::Threads ${CMAKE_DL_LIBS})
 # The library's sources expect LibTorch's umbrella header to be precompiled.
 if(DUEL_USE_PCH)
   target_precompile_headers(duel_fuzz PRIVATE ${CMAKE_SOURCE_DIR}/include/duel/core/pch.h)

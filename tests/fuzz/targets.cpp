@@ -7,6 +7,7 @@
 #include "targets.h"
 
 #include "jpeg_seeds.h"
+#include "../unit/loopback.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@
 #include "duel/data/loader.h"
 #include "duel/data/pairs.h"
 #include "duel/io/image.h"
+#include "duel/io/tar.h"
 #include "duel/models/capabilities.h"
 #include "duel/models/model.h"
 
@@ -130,6 +132,34 @@ std::string run_cifar(const uint8_t* data, size_t size) {
   return refused([&] { load_cifar10(dir, "test"); });
 }
 std::vector<std::string> seeds_cifar() { return {cifar_records(1), cifar_records(2), gzip(cifar_records(1))}; }
+
+// --- CIFAR-10 python batches (the pickle reader) and tar archives ----------------
+
+std::string run_pickle(const uint8_t* data, size_t size) {
+  return refused([&] { parse_cifar10_python_batch(std::vector<uint8_t>(data, data + size), "fuzz"); });
+}
+std::vector<std::string> seeds_pickle() {
+  std::vector<uint8_t> px(2 * 3072);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t(i * 13);
+  return {test::py2_cifar_pickle(px, {3, 7}), test::py2_cifar_pickle({}, {})};
+}
+
+std::string run_tar(const uint8_t* data, size_t size) {
+  const std::string dir = scratch_dir() + "/tar";
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/out");
+  write_bytes(dir + "/a.tgz", data, size);
+  return refused([&] { extract_tar(dir + "/a.tgz", dir + "/out"); });
+}
+std::vector<std::string> seeds_tar() {
+  const std::string dir = scratch_dir() + "/tar-seeds";
+  fs::create_directories(dir);
+  std::vector<std::string> out;
+  out.push_back(test::tar_gz({{"a/b.txt", "hello"}, {"c", std::string(700, 'x')}}, dir + "/1.tgz"));  // plain tar
+  std::ifstream f(dir + "/1.tgz", std::ios::binary);
+  out.emplace_back((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());  // gzipped
+  return out;
+}
 
 // --- images (stb) ----------------------------------------------------------------
 
@@ -487,6 +517,9 @@ const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
       {"idx", "IDX images/labels, raw or gzip (read_file_maybe_gz, parse_idx_*)", run_idx, seeds_idx},
       {"cifar", "CIFAR-10 binary batches (load_cifar10)", run_cifar, seeds_cifar},
+      {"pickle", "CIFAR-10 python batches through the strict pickle reader (parse_cifar10_python_batch)", run_pickle,
+       seeds_pickle},
+      {"tar", "tar archives, plain or gzipped (extract_tar)", run_tar, seeds_tar},
       {"image", "PNG/JPEG/BMP through stb (read_image)", run_image, seeds_image},
       {"toml", "TOML configs (Config::from_string) and their round trip", run_toml, seeds_toml},
       {"checkpoint", "checkpoints (Checkpoint::decode, restore into a model, one step)", run_checkpoint,
