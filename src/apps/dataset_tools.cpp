@@ -8,6 +8,7 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/fetch.h"
+#include "duel/data/packed.h"
 #include "duel/io/image.h"
 #include "duel/io/sha256.h"
 
@@ -96,6 +97,10 @@ void write_contact_sheet(const ImageSet& data, const std::string& png, int64_t n
 VerifyReport verify_dataset(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return verify_folder(path);
+  if (fs::is_regular_file(path, ec)) {
+    const PackedCheck c = verify_packed(path);
+    return {path, c.chunks_ok, c.problems};
+  }
   throw Error("'" + path + "' is not a dataset folder", "give a folder written by `duel data get` (e.g. " + dataset_home() + "/mnist)");
 }
 

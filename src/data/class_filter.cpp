@@ -29,7 +29,8 @@ ImageSet exclude_class(ImageSet set, int64_t exclude) {
   auto keep = set.labels.ne(exclude).nonzero().reshape({-1});  // int64 [kept]
   require(keep.numel() > 0, "data.exclude_class = " + std::to_string(exclude) + " leaves no image of " + set.description,
           "choose another class, or raise data.limit");
-  set.images = set.images.index_select(0, keep).contiguous();
+  set.images = set.rows(keep).contiguous();
+  set.gather = nullptr;  // now held in memory
   set.labels = set.labels.index_select(0, keep).contiguous();
   set.captions = set.captions.select(keep);
   std::string name = std::to_string(exclude);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,7 @@
 #include "duel/core/error.h"
 #include "duel/io/image.h"
 #include "duel/data/class_filter.h"
+#include "duel/data/packed.h"
 #include "duel/data/pairs.h"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -37,13 +40,18 @@ namespace {
 
 // This part's config keys (include/duel/core/config.h).
 const bool keys_registered = [] {
-  register_string_key("data.dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "folder:"},
-                      "fashion-mnist, mnist, cifar10 or folder:<path>", true);
+  register_string_key("data.dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "folder:", "packed:"},
+                      "fashion-mnist, mnist, cifar10, folder:<path> or packed:<file.dueldata>", true);
+  register_bool_key("data.in_memory", false,
+                    "packed datasets: copy the (data.limit) records into memory instead of reading them from the file");
   register_string_key("data.path", "", {}, "folder holding the dataset files (empty: the dataset's default location)");
   register_string_key("data.split", "train", {"train", "test", "all"}, "which split to train on");
   register_int_key("data.image_size", 0, 0, 1024, "side in pixels after resize/crop (0: the dataset's own size)");
   register_int_key("data.channels", 0, 0, 3, "1 (grayscale) or 3 (RGB); 0: the dataset's own");
   register_int_key("data.limit", 0, 0, 1.0e12, "use only the first N images (0: all)");
+  register_string_key("data.labels", "", {}, "image folders: a CSV of path,label lines giving each image's class");
+  register_string_key("data.unlabelled", "refuse", {"refuse", "skip"},
+                      "image folders labelled by data.labels: refuse or skip images the CSV does not label");
   return true;
 }();
 
@@ -283,13 +291,76 @@ torch::Tensor read_image_files(const std::vector<std::string>& files, int64_t si
   return torch::cat(out);
 }
 
-ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels) {
+namespace {
+
+// Labels from a CSV of `path,label` lines (path relative to the folder; a
+// first line "path,label" is a header): the class names sorted, and each
+// listed file's class index.
+std::map<std::string, std::string> read_label_csv(const std::string& csv) {
+  std::ifstream f(csv);
+  if (!f) throw Error("cannot read the label file '" + csv + "'", "data.labels names a CSV of path,label lines");
+  std::map<std::string, std::string> out;
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || (n == 1 && line == "path,label")) continue;
+    const size_t comma = line.rfind(',');
+    if (comma == std::string::npos || comma == 0 || comma + 1 == line.size())
+      throw Error("line " + std::to_string(n) + " of '" + csv + "' is not path,label: '" + line.substr(0, 80) + "'",
+                  "write one image per line, e.g. cats/001.png,cat");
+    out[fs::path(line.substr(0, comma)).lexically_normal().generic_string()] = line.substr(comma + 1);
+  }
+  return out;
+}
+
+// Applies a label CSV to the folder's files (relative paths `rel`).
+void label_from_csv(LabelledFiles& lf, const std::vector<std::string>& rel, const std::string& csv, bool skip) {
+  const auto table = read_label_csv(csv);
+  std::set<std::string> names;
+  for (const auto& [file, label] : table) names.insert(label);
+  lf.classes.assign(names.begin(), names.end());
+  std::vector<std::string> paths;
+  std::vector<int64_t> labels;
+  int64_t missing = 0;
+  std::string example;
+  for (size_t i = 0; i < rel.size(); ++i) {
+    auto it = table.find(rel[i]);
+    if (it == table.end()) {
+      if (missing++ == 0) example = rel[i];
+      continue;
+    }
+    paths.push_back(lf.paths[i]);
+    labels.push_back(int64_t(std::lower_bound(lf.classes.begin(), lf.classes.end(), it->second) - lf.classes.begin()));
+  }
+  lf.note = "labels from " + csv + ": found " + std::to_string(lf.classes.size()) + " classes, " +
+            std::to_string(missing) + " files without a label";
+  if (missing > 0 && !skip)
+    throw Error(lf.note + " (e.g. '" + example + "')",
+                "label them in the CSV, or set data.unlabelled = \"skip\" to train on the labelled ones only");
+  if (missing > 0) lf.note += ", skipped";
+  require(!paths.empty(), "no image of the folder has a label in '" + csv + "'", "check the paths in the CSV");
+  lf.paths = std::move(paths);
+  lf.labels = std::move(labels);
+}
+
+}  // namespace
+
+LabelledFiles list_labelled_images(const std::string& dir, const std::string& labels_csv, bool skip_unlabelled) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw Error("image folder '" + dir + "' does not exist or is not a folder", "check data.dataset=folder:<path>");
+  LabelledFiles lf;
+  if (!labels_csv.empty()) {
+    lf.paths = list_image_files(dir);
+    require(!lf.paths.empty(), "image folder '" + dir + "' holds no PNG, JPEG or BMP images", "point data.dataset at a folder of images");
+    std::vector<std::string> rel;
+    for (const auto& p : lf.paths) rel.push_back(fs::path(p).lexically_relative(dir).generic_string());
+    label_from_csv(lf, rel, labels_csv, skip_unlabelled);
+    return lf;
+  }
   // Class subfolders (sorted) give labels; images directly in dir have none.
-  std::vector<std::pair<std::string, int64_t>> files;
-  std::vector<std::string> classes;
   std::vector<fs::path> subdirs;
   for (const auto& e : list_folder<fs::directory_iterator>(dir))
     if (is_folder(e)) subdirs.push_back(e.path());
@@ -300,35 +371,53 @@ ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channel
       if (is_image_file(e)) imgs.push_back(e.path());
     if (imgs.empty()) continue;
     std::sort(imgs.begin(), imgs.end());
-    for (auto& p : imgs) files.emplace_back(p.string(), int64_t(classes.size()));
-    classes.push_back(sd.filename().string());
+    for (auto& p : imgs) lf.paths.push_back(p.string()), lf.labels.push_back(int64_t(lf.classes.size()));
+    lf.classes.push_back(sd.filename().string());
   }
   std::vector<fs::path> loose;
   for (const auto& e : list_folder<fs::directory_iterator>(dir))
     if (is_image_file(e)) loose.push_back(e.path());
   std::sort(loose.begin(), loose.end());
-  if (!classes.empty() && !loose.empty())
+  if (!lf.classes.empty() && !loose.empty())
     throw Error("image folder '" + dir + "' mixes images at its top level with class subfolders",
                 "move the loose images into a subfolder or remove the subfolders");
-  for (auto& p : loose) files.emplace_back(p.string(), -1);
-  if (files.empty())
+  for (auto& p : loose) lf.paths.push_back(p.string());
+  if (lf.paths.empty())
     throw Error("image folder '" + dir + "' holds no PNG, JPEG or BMP images", "point data.dataset at a folder of images");
+  if (lf.classes.empty()) lf.labels.clear();
+  return lf;
+}
 
-  std::vector<std::string> paths;
-  paths.reserve(files.size());
-  for (const auto& f : files) paths.push_back(f.first);
+ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels, const std::string& labels_csv,
+                           bool skip_unlabelled) {
+  const LabelledFiles lf = list_labelled_images(dir, labels_csv, skip_unlabelled);
   ImageSet s;
   std::string channel_note;
-  s.images = read_image_files(paths, size, channels, {}, &channel_note);
-  if (!classes.empty()) {
-    std::vector<int64_t> labels;
-    for (auto& f : files) labels.push_back(f.second);
-    s.labels = torch::tensor(labels, torch::kInt64);
-    s.num_classes = int64_t(classes.size());
-    s.class_names = classes;
+  s.images = read_image_files(lf.paths, size, channels, {}, &channel_note);
+  if (!lf.classes.empty()) {
+    s.labels = torch::tensor(lf.labels, torch::kInt64);
+    s.num_classes = int64_t(lf.classes.size());
+    s.class_names = lf.classes;
   }
-  for (const auto& f : files) s.files.push_back(fs::path(f.first).lexically_relative(dir).generic_string());
-  s.description = "folder " + dir + (channel_note.empty() ? "" : " (" + channel_note + ")");
+  for (const auto& f : lf.paths) s.files.push_back(fs::path(f).lexically_relative(dir).generic_string());
+  std::string notes = channel_note;
+  if (!lf.note.empty()) notes += (notes.empty() ? "" : "; ") + lf.note;
+  s.description = "folder " + dir + (notes.empty() ? "" : " (" + notes + ")");
+  return s;
+}
+
+// A packed file, which holds images of one size: data.image_size and
+// data.channels must be 0 or agree with it (it is never resized on the fly).
+static ImageSet open_packed_checked(const std::string& path, int64_t size, int64_t channels) {
+  ImageSet s = open_packed(path);
+  require(size == 0 || size == s.images.size(2),
+          "data.image_size = " + std::to_string(size) + " but '" + path + "' is packed at " +
+              std::to_string(s.images.size(2)) + " px",
+          "set data.image_size = 0, or pack it again with --size " + std::to_string(size));
+  require(channels == 0 || channels == s.images.size(1),
+          "data.channels = " + std::to_string(channels) + " but '" + path + "' is packed with " +
+              std::to_string(s.images.size(1)) + " channel(s)",
+          "set data.channels = 0, or pack it again with --channels " + std::to_string(channels));
   return s;
 }
 
@@ -405,10 +494,13 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
   } else if (name == "cifar10") {
     if (path.empty()) path = default_dataset_path(name);
     s = load_cifar10(path, split);
+  } else if (name.rfind("packed:", 0) == 0) {
+    s = open_packed_checked(name.substr(7), size, channels);
   } else if (name.rfind("folder:", 0) == 0) {
-    s = load_image_folder(name.substr(7), size, channels);
+    s = load_image_folder(name.substr(7), size, channels, cfg.get_string("data.labels"),
+                          cfg.get_string("data.unlabelled") == "skip");
   } else {
-    throw Error("unknown dataset '" + name + "'", "use fashion-mnist, mnist, cifar10 or folder:<path>");
+    throw Error("unknown dataset '" + name + "'", "use fashion-mnist, mnist, cifar10, folder:<path> or packed:<file>");
   }
   // data.captions: ids are image indices in the split, or paths relative to an image folder.
   if (!cfg.get_string("data.captions").empty()) {
@@ -426,7 +518,11 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
     if (s.labels.defined()) s.labels = s.labels.slice(0, 0, limit);
     s.captions = s.captions.select(torch::arange(limit, torch::kInt64));
   }
-  s.images = resize_images(s.images, size, channels);
+  if (s.gather && cfg.get_bool("data.in_memory")) {
+    s.images = s.images.clone();  // the data.limit records, read once
+    s.gather = nullptr;
+  }
+  if (!s.gather) s.images = resize_images(s.images, size, channels);  // (a packed file is checked to need none)
   s.description += " " + std::to_string(s.size()) + " images " + std::to_string(s.images.size(1)) + "x" +
                    std::to_string(s.images.size(2)) + "x" + std::to_string(s.images.size(3));
   apply_class_filter(s, cfg);  // data.exclude_class

@@ -153,7 +153,7 @@ Batch Loader::make(LoaderPosition pos) {
   const int64_t end = std::min<int64_t>(begin + opt_.batch_size, gend);
   const int64_t n = end - begin, offset = begin - gbegin, n_global = gend - gbegin;
   auto idx = torch::from_blob(order_.data() + begin, {n}, torch::kInt64);
-  torch::Tensor a = data_.images.index_select(0, idx), t;
+  torch::Tensor a = data_.rows(idx), t;
   if (data_.targets.defined()) {
     if (data_.paired) {
       t = data_.targets.index_select(0, idx);

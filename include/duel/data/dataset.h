@@ -30,6 +30,14 @@ struct ImageSet {
   CaptionSet captions;
   // Image folders: each image's path relative to the folder, in order (as read; not narrowed by data.limit).
   std::vector<std::string> files;
+  // Packed files (data/packed.h): `images` maps the file, and gather(idx)
+  // copies rows [idx] with pread instead, so that a loader's resident memory
+  // stays flat however large the file. Empty for sets held in memory; whatever
+  // re-indexes `images` must clear it.
+  std::function<torch::Tensor(const torch::Tensor& idx)> gather;
+
+  // Rows [idx] of `images` as a new uint8 tensor (through gather when set).
+  torch::Tensor rows(const torch::Tensor& idx) const { return gather ? gather(idx) : images.index_select(0, idx); }
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   bool has_labels() const { return labels.defined(); }
@@ -57,12 +65,26 @@ ImageSet parse_cifar10_python_batch(const std::vector<uint8_t>& bytes, const std
 // The ten CIFAR-10 class names in label order.
 const std::vector<std::string>& cifar10_class_names();
 
-// A folder of PNG/JPEG/BMP images; one subfolder per class gives labels.
+// The images of a folder and their labels, without decoding them: one
+// subfolder per class gives labels, or a CSV of `path,label` lines (paths
+// relative to the folder; data.labels) does; files the CSV does not label
+// are an error naming how many and one of them, or with skip_unlabelled left
+// out (the note says how many). labels are empty when the folder has none.
+struct LabelledFiles {
+  std::vector<std::string> paths;
+  std::vector<int64_t> labels;
+  std::vector<std::string> classes;
+  std::string note;  // "labels from X.csv: found 10 classes, 3 files without a label, skipped"
+};
+LabelledFiles list_labelled_images(const std::string& dir, const std::string& labels_csv = "", bool skip_unlabelled = false);
+
+// A folder of PNG/JPEG/BMP images, labelled as list_labelled_images says.
 // Images are resized (shorter side to `size`) and center-cropped to size x size,
 // converted to `channels` (1 or 3; 0: RGB when any image has colour, and the
 // description says how many grayscale ones were read as RGB). size 0 keeps
 // the first image's size and requires every image to have it.
-ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels);
+ImageSet load_image_folder(const std::string& dir, int64_t size, int64_t channels, const std::string& labels_csv = "",
+                           bool skip_unlabelled = false);
 
 // The two halves of load_image_folder, for readers of other layouts (image
 // pairs, src/data/pairs.cpp). list_image_files: the PNG/JPEG/BMP files under
