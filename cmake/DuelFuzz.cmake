@@ -2,7 +2,7 @@
 #
 # The parsers of hostile input (src/data/dataset.cpp, src/data/pairs.cpp,
 # src/checkpoint/checkpoint.cpp, src/core/config.cpp, src/io/image.cpp,
-# src/io/pickle.cpp, src/io/tar.cpp, src/data/cifar.cpp) are
+# src/io/pickle.cpp, src/io/tar.cpp, src/data/cifar.cpp, src/data/packed.cpp) are
 # compiled a second time, with AddressSanitizer and UBSan, into the harness;
 # whatever else they call comes unsanitized from an archive of duel_core's
 # objects (nothing is compiled twice but the parsers). LibTorch itself is
@@ -41,6 +41,7 @@ set(DUEL_FUZZ_SOURCES
     ${CMAKE_SOURCE_DIR}/src/io/pickle.cpp
     ${CMAKE_SOURCE_DIR}/src/io/tar.cpp
     ${CMAKE_SOURCE_DIR}/src/data/cifar.cpp
+    ${CMAKE_SOURCE_DIR}/src/data/packed.cpp
     ${CMAKE_SOURCE_DIR}/tests/fuzz/targets.cpp)
 set(DUEL_FUZZ_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1)
 if(DUEL_FUZZ_ENGINE STREQUAL "libfuzzer")

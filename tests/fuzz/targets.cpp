@@ -32,6 +32,7 @@
 #include "duel/core/rng.h"
 #include "duel/data/dataset.h"
 #include "duel/data/loader.h"
+#include "duel/data/packed.h"
 #include "duel/data/pairs.h"
 #include "duel/io/image.h"
 #include "duel/io/tar.h"
@@ -132,6 +133,30 @@ std::string run_cifar(const uint8_t* data, size_t size) {
   return refused([&] { load_cifar10(dir, "test"); });
 }
 std::vector<std::string> seeds_cifar() { return {cifar_records(1), cifar_records(2), gzip(cifar_records(1))}; }
+
+// --- packed datasets (.dueldata) ---------------------------------------------------
+
+std::string run_packed(const uint8_t* data, size_t size) {
+  const std::string f = scratch_dir() + "/fuzz.dueldata";
+  write_bytes(f, data, size);
+  return refused([&] {
+    ImageSet s = open_packed(f);
+    if (s.size() > 0) s.rows(torch::tensor(std::vector<int64_t>{0, s.size() - 1}, torch::kInt64));
+    verify_packed(f);
+  });
+}
+std::vector<std::string> seeds_packed() {
+  const std::string f = scratch_dir() + "/seed.dueldata";
+  std::vector<std::string> out;
+  for (int64_t n : {1, 3}) {
+    PackedWriter w(f, 1, 2, 3);
+    w.append(torch::arange(n * 6, torch::kInt64).reshape({n, 1, 2, 3}).to(torch::kUInt8), torch::arange(n, torch::kInt64));
+    w.finish({"x", "y", "z"}, "seed");
+    std::ifstream in(f, std::ios::binary);
+    out.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return out;
+}
 
 // --- CIFAR-10 python batches (the pickle reader) and tar archives ----------------
 
@@ -520,6 +545,7 @@ const std::vector<Target>& targets() {
       {"pickle", "CIFAR-10 python batches through the strict pickle reader (parse_cifar10_python_batch)", run_pickle,
        seeds_pickle},
       {"tar", "tar archives, plain or gzipped (extract_tar)", run_tar, seeds_tar},
+      {"packed", "packed datasets (open_packed, gather, verify_packed)", run_packed, seeds_packed},
       {"image", "PNG/JPEG/BMP through stb (read_image)", run_image, seeds_image},
       {"toml", "TOML configs (Config::from_string) and their round trip", run_toml, seeds_toml},
       {"checkpoint", "checkpoints (Checkpoint::decode, restore into a model, one step)", run_checkpoint,
