@@ -57,7 +57,10 @@ std::string eval_table_text(const EvalReport& r) {
   const MetricValues &g = r.generated, &f = r.floor;
   const bool fl = r.has_floor;
   auto fv = [&](auto get) -> std::string { return fl ? get() : std::string("-"); };
-  out += format("\n%s step %lld: %s\n", r.model.c_str(), (long long)r.step, r.generated_description.c_str());
+  if (r.model == "images")  // duel eval --images: no model, no step
+    out += format("\nscored: %s\n", r.generated_description.c_str());
+  else
+    out += format("\n%s step %lld: %s\n", r.model.c_str(), (long long)r.step, r.generated_description.c_str());
   out += format("reference: %s\n", r.reference_description.c_str());
   if (fl) out += format("floor:     %s vs the reference\n", r.floor_description.c_str());
   out += format("features:  %s (%s, hash %s, %lld-d", r.features.path.c_str(), r.features.kind.c_str(),

@@ -27,6 +27,8 @@ namespace {
 
 torch::Tensor flat_pixels(const torch::Tensor& u8) { return to_unit_range(u8).reshape({u8.size(0), -1}); }
 
+}  // namespace
+
 FeatureSet make_set(torch::Tensor images, torch::Tensor labels, FeatureExtractor& net, const EvalOptions& o,
                     std::string description) {
   FeatureSet s;
@@ -36,8 +38,6 @@ FeatureSet make_set(torch::Tensor images, torch::Tensor labels, FeatureExtractor
   s.description = std::move(description);
   return s;
 }
-
-}  // namespace
 
 void check_eval_options(const EvalOptions& o) {
   const int64_t need = std::max<int64_t>({4, o.k + 1, o.full ? o.is_splits : 1});

@@ -4,6 +4,7 @@
 //
 //   duel eval --checkpoint runs/x/checkpoints/latest.duel [--n 10000] [--features NET]
 //             [--save-features DIR] [--out FILE.json]
+//   duel eval --images DIR [--dataset NAME | --real DIR] [--n N] [--features NET] [--out FILE.json]
 //
 // The library does the work (src/apps/eval_checkpoint.cpp), writes
 // <run>/eval/step-NNNNNN.json and lays out the table (src/apps/eval_text.cpp);
@@ -22,6 +23,7 @@ namespace {
 
 struct EvalArgs {
   EvalRequest req;
+  ImagesEvalRequest images;
   int threads = 0;
   bool no_floor = false;
   std::string split = "test";
@@ -32,8 +34,15 @@ Action add_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   auto& o = a->req.options;
   auto* cmd = app.add_subcommand("eval", "score a checkpoint: FID, KID, IS, precision/recall, SWD, with the real floor");
-  cmd->add_option("--checkpoint,-k", a->req.checkpoint, "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)")
-      ->required();
+  auto* k = cmd->add_option("--checkpoint,-k", a->req.checkpoint,
+                            "checkpoint file, or a run folder for its newest good checkpoint (runs/<name>)");
+  auto* images = cmd->add_option("--images", a->images.images_dir,
+                                 "instead of a checkpoint: score this folder of images (made by any tool)");
+  k->excludes(images);
+  cmd->add_option("--dataset", a->images.dataset, "with --images: the real data to score against")->needs(images);
+  cmd->add_option("--data-path", a->images.data_path, "with --images: folder holding --dataset's files")->needs(images);
+  cmd->add_option("--real", a->images.real_dir, "with --images: a folder of real images to score against instead")
+      ->needs(images);
   cmd->add_option("--n", o.n, "generated images, and real images per real set (image-to-image models: images to translate, default all)")
       ->check(CLI::Range(int64_t(10), int64_t(10000000)))  // the metrics need at least 10 samples
       ->each([a](const std::string&) { a->n_set = true; });
@@ -58,11 +67,22 @@ Action add_eval(CLI::App& app) {
       ->check(CLI::IsMember({"train", "test", "all"}));
   return [a]() -> int {
     apply_threads(a->threads);
-    a->req.checkpoint = checkpoint_arg(a->req.checkpoint);
     auto say = [](const std::string& s) {
       std::printf("%s\n", s.c_str());
       std::fflush(stdout);
     };
+    require(!a->req.checkpoint.empty() || !a->images.images_dir.empty(), "duel eval needs --checkpoint or --images",
+            "e.g. duel eval -k runs/<name>, or duel eval --images DIR --dataset fashion-mnist");
+    a->req.options.floor = !a->no_floor;
+    if (!a->images.images_dir.empty()) {
+      a->images.features = a->req.features;
+      a->images.out_json = a->req.out_json;
+      a->images.options = a->req.options;
+      if (!a->n_set) a->images.options.n = 0;
+      std::printf("%s", eval_table_text(evaluate_images(a->images, say)).c_str());
+      return 0;
+    }
+    a->req.checkpoint = checkpoint_arg(a->req.checkpoint);
     if (checkpoint_translates(a->req.checkpoint)) {
       TranslationEvalRequest t;
       t.checkpoint = a->req.checkpoint;
@@ -73,7 +93,6 @@ Action add_eval(CLI::App& app) {
       std::printf("%s", translation_text(evaluate_translation(t, say)).c_str());
       return 0;
     }
-    a->req.options.floor = !a->no_floor;
     std::printf("%s", eval_table_text(evaluate_checkpoint(a->req, say)).c_str());
     return 0;
   };

@@ -42,6 +42,22 @@ struct EvalReport {
 // (and the .npy files when asked). `info` receives progress lines.
 EvalReport evaluate_checkpoint(const EvalRequest& request, const std::function<void(const std::string&)>& info = {});
 
+// `duel eval --images DIR`: a folder of images made by any tool, scored
+// exactly as a checkpoint's samples are, against a dataset (its test split,
+// floor from its train split) or against another folder (`real_dir`: two
+// disjoint random parts of it). The folder's images are brought to the real
+// images' size and channels; with options.n 0, all of them are scored (and as
+// many real ones). The JSON is written only when out_json is given.
+struct ImagesEvalRequest {
+  std::string images_dir;
+  std::string dataset = "fashion-mnist", data_path;  // the real data, unless real_dir
+  std::string real_dir;
+  std::string features;                               // empty: find_feature_net(dataset)
+  std::string out_json;
+  EvalOptions options;  // n 0: every image of images_dir
+};
+EvalReport evaluate_images(const ImagesEvalRequest& request, const std::function<void(const std::string&)>& info = {});
+
 // An evaluation's result file: `j` with its phases' wall seconds added,
 // written atomically to out_json, or when that is empty to
 // <run>/eval/step-NNNNNN.json. Returns {the JSON text, the path}.

@@ -63,6 +63,10 @@ struct MetricValues {
   std::optional<double> class_accuracy;      // conditional generators (and real data: the net's accuracy)
 };
 
+// uint8 images (and labels, or undefined) seen through the net.
+FeatureSet make_set(torch::Tensor images, torch::Tensor labels, FeatureExtractor& net, const EvalOptions& options,
+                    std::string description);
+
 // Every metric of `other` against `reference` (same feature network).
 MetricValues compare_sets(const FeatureSet& reference, const FeatureSet& other, const EvalOptions& options);
 
