@@ -1,7 +1,9 @@
 #include "duel/apps/dataset_tools.h"
 
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "duel/core/config.h"
@@ -94,8 +96,31 @@ void write_contact_sheet(const ImageSet& data, const std::string& png, int64_t n
   write_png(png, make_grid(to_unit_range(imgs)));
 }
 
-VerifyReport verify_dataset(const std::string& path) {
+std::string summary_text(const DatasetSummary& s) {
+  std::ostringstream o;
+  o << "dataset:   " << s.description << "\n";
+  if (!s.source_note.empty()) o << "source:    " << s.source_note << "\n";
+  o << "images:    " << s.count << ", " << s.channels << " channel(s), " << s.width << "x" << s.height << " px\n";
+  if (s.class_names.empty()) o << "classes:   none (unlabelled)\n";
+  else o << "classes:   " << s.class_names.size() << "\n";
+  for (size_t c = 0; c < s.class_names.size(); ++c) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %3zu %-24s %lld\n", c, s.class_names[c].c_str(), (long long)s.class_counts[c]);
+    o << line;
+  }
+  o << "content:   sha256 " << s.content_sha256 << "\n";
+  return o.str();
+}
+
+VerifyReport verify_dataset(const std::string& path_or_name) {
   std::error_code ec;
+  std::string path = path_or_name;
+  if (!fs::exists(path, ec)) {
+    for (const auto& n : fetchable_datasets())
+      if (n == path) path = dataset_home() + "/" + n;
+    require(fs::exists(path, ec), "'" + path_or_name + "' is neither a file, a folder nor a fetched dataset",
+            "give a dataset name (`duel data get` fetched it), its folder or a .dueldata file");
+  }
   if (fs::is_directory(path, ec)) return verify_folder(path);
   if (fs::is_regular_file(path, ec)) {
     const PackedCheck c = verify_packed(path);

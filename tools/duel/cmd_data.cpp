@@ -5,9 +5,8 @@
 //   duel data verify NAME|FOLDER|FILE.dueldata
 //   duel data pack DATASET OUT.dueldata [--size N] [--channels C] [--labels L.csv] [--threads T]
 //
-// DATASET is what data.dataset takes: mnist, fashion-mnist, cifar10,
-// folder:<path> or packed:<file>. The library does the work
-// (data/fetch.h, data/packed.h, apps/dataset_tools.h).
+// DATASET is what data.dataset takes (mnist, cifar10, folder:<path>, packed:<file>, ...).
+// The library does the work (data/fetch.h, data/packed.h, apps/dataset_tools.h).
 #include <cstdio>
 #include <filesystem>
 
@@ -51,10 +50,9 @@ Config dataset_config(const DataArgs& a) {
 int run_get(DataArgs& a) {
   a.fetch.info = print_line;
   const FetchResult r = fetch_dataset(a.name, a.fetch);
-  if (r.source == "present")
-    std::printf("%s is already in %s (%s); --force fetches it again\n", a.name.c_str(), r.dir.c_str(), r.note.c_str());
-  else
-    std::printf("%s: %s\nin %s\n", a.name.c_str(), r.note.c_str(), r.dir.c_str());
+  const bool had = r.source == "present";
+  std::printf(had ? "%s is already in %s (%s); --force fetches it again\n" : "%s: %s\nin %s\n", a.name.c_str(),
+              (had ? r.dir : r.note).c_str(), (had ? r.note : r.dir).c_str());
   std::printf("train with data.dataset = \"%s\" (it is found there by name)\n", a.name.c_str());
   return 0;
 }
@@ -64,15 +62,7 @@ int run_info(const DataArgs& a) {
   const Config cfg = dataset_config(a);
   const ImageSet data = open_single_dataset(cfg, a.split);
   const DatasetSummary s = summarize_dataset(data, cfg);
-  std::printf("dataset:   %s\n", s.description.c_str());
-  if (!s.source_note.empty()) std::printf("source:    %s\n", s.source_note.c_str());
-  std::printf("images:    %lld, %lld channel(s), %lldx%lld px\n", (long long)s.count, (long long)s.channels,
-              (long long)s.width, (long long)s.height);
-  if (s.class_names.empty()) std::printf("classes:   none (unlabelled)\n");
-  else std::printf("classes:   %zu\n", s.class_names.size());
-  for (size_t c = 0; c < s.class_names.size(); ++c)
-    std::printf("  %3zu %-24s %lld\n", c, s.class_names[c].c_str(), (long long)s.class_counts[c]);
-  std::printf("content:   sha256 %s\n", s.content_sha256.c_str());
+  std::printf("%s", summary_text(s).c_str());
   if (!a.sheet.empty()) {
     write_contact_sheet(data, a.sheet, a.sheet_n, a.seed);
     std::printf("sheet:     %s (%lld random images)\n", a.sheet.c_str(), (long long)std::min(a.sheet_n, s.count));
@@ -81,15 +71,7 @@ int run_info(const DataArgs& a) {
 }
 
 int run_verify(const DataArgs& a) {
-  std::string path = a.verify_path;
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    for (const auto& n : fetchable_datasets())
-      if (n == path) path = dataset_home() + "/" + n;
-    require(std::filesystem::exists(path, ec), "'" + a.verify_path + "' is neither a file, a folder nor a fetched dataset",
-            "give a dataset name (`duel data get` fetched it), its folder or a .dueldata file");
-  }
-  const VerifyReport r = verify_dataset(path);
+  const VerifyReport r = verify_dataset(a.verify_path);
   for (const auto& p : r.problems) std::printf("DAMAGED  %s\n", p.c_str());
   if (!r.problems.empty())
     throw Error(r.what + ": " + std::to_string(r.problems.size()) + " problem(s) found, " + std::to_string(r.checked) + " intact",

@@ -23,6 +23,8 @@ struct DatasetSummary {
 };
 
 DatasetSummary summarize_dataset(const ImageSet& data, const Config& cfg);
+// The summary as `duel data info` prints it.
+std::string summary_text(const DatasetSummary& s);
 
 // A PNG grid of `n` images drawn at random (seeded) from the set.
 void write_contact_sheet(const ImageSet& data, const std::string& png, int64_t n, uint64_t seed);
@@ -34,8 +36,8 @@ struct VerifyReport {
 };
 
 // A folder `duel data get` wrote (its duel-dataset.json lists each file's
-// SHA-256), or a packed .dueldata file (its own checksums). duel::Error when
-// the path is neither.
+// SHA-256), a dataset name it fetched (its folder under dataset_home()), or a
+// packed .dueldata file (its own checksums). duel::Error when it is none.
 VerifyReport verify_dataset(const std::string& path);
 
 }  // namespace duel
