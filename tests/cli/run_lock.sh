@@ -1,0 +1,28 @@
+# One trainer per run folder (docs/reliability.md): while a run trains, a
+# second --resume and a --force over it are refused at once with exit 2,
+# naming the folder and the PID, and change nothing; after kill -9 the lock
+# is gone with the process and the run resumes.
+source "$(dirname "$0")/lib.sh"
+R="$WORK/run"
+"$DUEL" train "${TINY[@]}" --set train.steps=1000000 --set train.checkpoint_every=2 --set eval.every=0 \
+  --out "$R" >"$WORK/first.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+  ls "$R"/checkpoints/step-*.duel >/dev/null 2>&1 && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 $pid 2>/dev/null || { fail "the first trainer is not running: $(tail -3 "$WORK/first.log")"; finish; }
+ls "$R"/checkpoints/step-*.duel >/dev/null 2>&1 || fail "no checkpoint appeared"
+# `timeout`: without the lock these would train beside the first one until killed.
+expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- timeout 30 "$DUEL" train --resume "$R" --threads 1
+expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- \
+  timeout 30 "$DUEL" train "${TINY[@]}" --out "$R" --force
+[ -s "$R/config.toml" ] && [ -s "$R/metrics.csv" ] || fail "a refused --force changed the live run"
+n=$(grep -c "\"event\": *\"resume\"" "$R/events.jsonl"); [ "$n" = 0 ] || fail "a refused resume wrote an event ($n)"
+kill -9 $pid
+wait $pid 2>/dev/null
+step=$(ls "$R"/checkpoints/step-*.duel | sed 's/.*step-0*\([0-9][0-9]*\)\.duel/\1/' | sort -n | tail -1)
+out=$(timeout 120 "$DUEL" train --resume "$R" --set train.steps=$((step + 2)) --threads 1 2>&1) ||
+  fail "resume after kill -9 (the lock must not outlive its process): $out"
+finish
