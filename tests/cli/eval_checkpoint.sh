@@ -95,7 +95,9 @@ python3 -c "import json; assert 'floor' not in json.load(open('$WORK/nofloor.jso
 expect_exit 2 "error: --n: Value 5 not in range 10 to" -- "$DUEL" eval --checkpoint "$CK" --n 5 --features "$F"
 expect_exit 2 "holds 64 images, fewer than n=100" -- "$DUEL" eval --checkpoint "$CK" --n 100 --features "$F"
 expect_exit 2 "does not exist" -- "$DUEL" eval --checkpoint "$CK" --n 32 --features "$WORK/none.duelfeat"
-out=$(cd "$WORK" && DUEL_FEATURES_DIR="$WORK/empty" "$DUEL" eval --checkpoint "$CK" --n 32 2>&1); rc=$?
+# (a copy of the binary, so that the search beside it, <bin>/../features/, finds none either)
+mkdir -p "$WORK/bin" && cp "$DUEL" "$WORK/bin/duel"
+out=$(cd "$WORK" && DUEL_FEATURES_DIR="$WORK/empty" "$WORK/bin/duel" eval --checkpoint "$CK" --n 32 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "missing default feature network: exit $rc"
 grep -q "no feature network for dataset 'mnist'" <<<"$out" && grep -q "hint: run \`duel features train --dataset mnist" <<<"$out" \
   || fail "missing feature network message: $out"

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
 #include "duel/data/fetch.h"
@@ -47,14 +48,7 @@ size_t files_in(const fs::path& dir) {
   return n;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(Download, RightChecksumIsKept) {
   LoopbackServer srv;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
@@ -25,14 +26,7 @@ fs::path fresh(const std::string& name) {
   return d;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 // n images of 3x5x4 whose bytes depend on the index; labels i % 7.
 ImageSet patterned(int64_t n) {

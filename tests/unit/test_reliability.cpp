@@ -14,6 +14,7 @@
 #include <stb_image_write.h>
 #include <torch/serialize/output-archive.h>
 
+#include "error_of.h"
 #include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
@@ -85,14 +86,7 @@ std::string payload(const std::map<std::string, c10::IValue>& tweak) {
   return o.str();
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 #define EXPECT_ERROR(statement, text)                                 \
   do {                                                                \

@@ -10,6 +10,7 @@
 //   <run>/eval/step-NNNNNN.json  (duel eval; step-NNNNNN.2.json, ... for more evaluations of one step)
 //   <run>/tensorboard/         (log.tensorboard)
 //   <run>/report.html          (log.report, duel report)
+//   <run>/.lock                the trainer's lock (train/run_lock.h)
 //
 // It also does the few things that are about the layout rather than about
 // training: refusing or clearing an existing run, creating the folders,
