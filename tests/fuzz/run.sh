@@ -13,7 +13,7 @@ CORE_BUILD=${2:-build}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-targets=(idx cifar image toml checkpoint folder pairs)
+targets=(idx cifar image toml checkpoint folder pairs pickle tar packed labels_csv)
 
 engine=mutate
 probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }'
