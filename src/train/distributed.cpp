@@ -19,6 +19,7 @@
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "duel/core/config.h"
@@ -98,6 +99,11 @@ DistOptions resolve_dist_options(const std::string& url, int64_t world_size, int
   require(!env("RANK").empty(), "WORLD_SIZE is set but RANK is not", "set RANK (0 to WORLD_SIZE - 1) for each process");
   o.rank = parse_int(env("RANK"), "RANK", 0, o.world_size - 1);
   o.local_rank = env("LOCAL_RANK").empty() ? 0 : parse_int(env("LOCAL_RANK"), "LOCAL_RANK", 0, 1 << 20);
+  if (!env("DUEL_DIST_FILE_STORE").empty()) {  // a rank of `duel train --nproc`
+    o.file_store = env("DUEL_DIST_FILE_STORE");
+    o.host = "127.0.0.1";
+    return o;
+  }
   require(!env("MASTER_ADDR").empty() && !env("MASTER_PORT").empty(),
           "WORLD_SIZE = " + std::to_string(o.world_size) + " but MASTER_ADDR or MASTER_PORT is not set",
           "set MASTER_ADDR and MASTER_PORT to rank 0's host and a free port");
@@ -113,13 +119,19 @@ class GlooCollective : public Collective {
   GlooCollective(const DistOptions& o, bool store_is_external) : opt_(o) {
     const auto timeout = std::chrono::milliseconds(int64_t(o.timeout_s * 1000));
     try {
-      c10d::TCPStoreOptions so;
-      so.port = uint16_t(o.port);
-      so.isServer = o.rank == 0 && !store_is_external;
-      so.numWorkers = o.world_size;
-      so.waitWorkers = false;
-      so.timeout = timeout;
-      auto store = c10::make_intrusive<c10d::TCPStore>(o.host, so);
+      c10::intrusive_ptr<c10d::Store> store;
+      if (!o.file_store.empty()) {
+        store = c10::make_intrusive<c10d::FileStore>(o.file_store, int(o.world_size));
+        store->setTimeout(timeout);
+      } else {
+        c10d::TCPStoreOptions so;
+        so.port = uint16_t(o.port);
+        so.isServer = o.rank == 0 && !store_is_external;
+        so.numWorkers = o.world_size;
+        so.waitWorkers = false;
+        so.timeout = timeout;
+        store = c10::make_intrusive<c10d::TCPStore>(o.host, so);
+      }
       auto pgo = c10d::ProcessGroupGloo::Options::create(timeout);
       // The interface that routes to the rendezvous host: loopback for a local run.
       pgo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.host));
@@ -130,7 +142,8 @@ class GlooCollective : public Collective {
       throw;
     } catch (const std::exception& e) {
       throw Error("rank " + std::to_string(o.rank) + " could not join the " + std::to_string(o.world_size) +
-                      "-rank group at " + o.host + ":" + std::to_string(o.port) + ": " + first_line(e.what()),
+                      "-rank group at " + (o.file_store.empty() ? o.host + ":" + std::to_string(o.port) : o.file_store) +
+                      ": " + first_line(e.what()),
                   "start every rank with the same --dist address and --world-size within dist.timeout_s (" +
                       std::to_string(int64_t(o.timeout_s)) + " s), and check that rank 0's port is free and reachable");
     }
@@ -273,20 +286,19 @@ std::vector<std::string> rank_command_line() {
 
 int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double timeout_s) {
   require(nproc >= 1 && nproc <= 1024, "--nproc " + std::to_string(nproc) + " is out of range", "pass 1 to 1024");
-  // The launcher hosts the rendezvous store on a port the OS picks, so there is no port to choose or race for.
-  c10d::TCPStoreOptions so;
-  so.port = 0;
-  so.isServer = true;
-  so.numWorkers = nproc;
-  so.waitWorkers = false;
-  so.timeout = std::chrono::milliseconds(int64_t(timeout_s * 1000));
-  c10::intrusive_ptr<c10d::TCPStore> server;
-  try {
-    server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
-  } catch (const std::exception& e) {
-    throw Error(std::string("cannot open a rendezvous port on 127.0.0.1: ") + e.what(), "check the loopback interface");
-  }
-  const std::string port = std::to_string(server->getPort());
+  // The ranks meet through a file only this user can open (c10d FileStore):
+  // no port is opened for the rendezvous, so nothing of a local run is
+  // reachable from another machine (tests/cli/dist_exposure.sh).
+  const char* tmp = std::getenv("TMPDIR");
+  std::string rendezvous = std::string(tmp && *tmp ? tmp : "/tmp") + "/duel-rendezvous-XXXXXX";
+  const int fd = mkstemp(rendezvous.data());
+  require(fd >= 0, "cannot create the rendezvous file '" + rendezvous + "': " + std::strerror(errno),
+          "check that $TMPDIR (or /tmp) is writable");
+  ::close(fd);
+  struct RemoveAtEnd {
+    std::string path;
+    ~RemoveAtEnd() { ::unlink(path.c_str()); }
+  } remove_at_end{rendezvous};
 
   const pid_t launcher = getpid();
   std::vector<pid_t> pids;
@@ -300,8 +312,7 @@ int launch_local_ranks(int nproc, const std::vector<std::string>& argv, double t
       // A launcher that dies (even by SIGKILL) takes its ranks with it: they stop as on Ctrl-C.
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != launcher) _exit(1);  // it died before prctl
-      setenv("MASTER_ADDR", "127.0.0.1", 1);
-      setenv("MASTER_PORT", port.c_str(), 1);
+      setenv("DUEL_DIST_FILE_STORE", rendezvous.c_str(), 1);
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       setenv("RANK", std::to_string(r).c_str(), 1);
       setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);

@@ -31,6 +31,10 @@ struct DistOptions {
   std::string host;  // rendezvous host (rank 0's store)
   int64_t port = 0;
   double timeout_s = 300;  // a collective or rendezvous waiting longer fails
+  // Local runs (`--nproc`): the launcher's rendezvous file (c10d FileStore,
+  // mode 0600) instead of a TCP store, so no port is opened at all; the ranks'
+  // Gloo connections then use loopback only.
+  std::string file_store;
   bool enabled() const { return world_size > 1; }
 };
 
