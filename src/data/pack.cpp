@@ -47,8 +47,10 @@ PackResult pack_folder(const Config& cfg, const std::string& dir, const std::str
   const size_t chunk = size_t(std::max<int64_t>(1, o.chunk));
   for (size_t begin = 0; begin < lf.paths.size(); begin += chunk) {
     const size_t end = std::min(lf.paths.size(), begin + chunk);
-    auto imgs = decode_parallel(lf.paths, begin, end, o.size, channels, o.threads);
-    if (!w) {  // the first chunk fixes size and channels
+    // The first chunk fixes size and channels; with channels 0 it is decoded on one
+    // thread, so that one choice of gray or RGB covers all of it.
+    auto imgs = decode_parallel(lf.paths, begin, end, o.size, channels, channels == 0 ? 1 : o.threads);
+    if (!w) {
       channels = imgs.size(1);
       w = std::make_unique<PackedWriter>(out, channels, imgs.size(2), imgs.size(3));
     }

@@ -23,6 +23,12 @@ expect_exit 0 "ok: .*rgb.dueldata \(1 parts intact\)" -- "$DUEL" data verify "$W
 expect_exit 2 "found 3 classes, 1 files without a label" -- "$DUEL" data pack "folder:$D" "$WORK/csv.dueldata" --labels "$WORK/labels.csv"
 [ -e "$WORK/csv.dueldata" ] && fail "a refused pack left its output"
 expect_exit 0 "packed 35 images" -- "$DUEL" data pack "folder:$D" "$WORK/csv.dueldata" --labels "$WORK/labels.csv" --unlabelled skip
+# Gray images sorted before colour ones, decoded on 2 threads: one choice (RGB) for all.
+mkdir -p "$WORK/mix"
+"$DUEL" data info mnist --data-path "$FIXTURES/idx" --sheet "$WORK/mix/a1.png" --sheet-n 4 >/dev/null 2>&1 || fail "gray sheet"
+cp "$WORK/mix/a1.png" "$WORK/mix/a2.png" && cp "$WORK/mix/a1.png" "$WORK/mix/a3.png"
+for i in 1 2 3; do cp "$D/circle/img$i.png" "$WORK/mix/z$i.png"; done
+expect_exit 0 "packed 6 images \(3 channel\(s\), 16 px" -- "$DUEL" data pack "folder:$WORK/mix" "$WORK/mix.dueldata" --size 16 --threads 2
 # Damage, truncation and bad input.
 cp "$WORK/rgb.dueldata" "$WORK/bad.dueldata"
 printf 'x' | dd of="$WORK/bad.dueldata" bs=1 seek=5000 conv=notrunc 2>/dev/null
