@@ -23,13 +23,8 @@ std::string note_of(const Config& cfg) {
   std::string path = cfg.get_string("data.path");
   const std::string name = cfg.get_string("data.dataset");
   if (path.empty()) path = default_dataset_path(name);
-  std::ifstream f(manifest_path(path));
-  if (!f) return "";
-  try {
-    return nlohmann::json::parse(f).value("note", "");
-  } catch (const std::exception&) {
-    return "";
-  }
+  const auto m = read_manifest(path);
+  return m ? m->note : "";
 }
 
 VerifyReport verify_folder(const std::string& dir) {

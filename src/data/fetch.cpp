@@ -274,22 +274,29 @@ FetchResult cifar10_official(const FetchOptions& o, const DatasetSource& src, co
 
 // Whether a manifest says `dir` holds a complete fetched copy.
 bool present(const fs::path& dir, FetchResult& r) {
-  std::ifstream f(manifest_path(dir.string()));
-  if (!f) return false;
-  try {
-    const auto j = nlohmann::json::parse(f);
-    r.source = "present";
-    r.train = j.at("train").get<int64_t>(), r.test = j.at("test").get<int64_t>();
-    r.note = j.at("note").get<std::string>();
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto m = read_manifest(dir.string());
+  if (!m) return false;
+  r.source = "present";
+  r.train = m->train, r.test = m->test;
+  r.note = m->note;
+  return true;
 }
 
 }  // namespace
 
 std::string manifest_path(const std::string& dir) { return dir + "/duel-dataset.json"; }
+
+std::optional<DatasetManifest> read_manifest(const std::string& dir) {
+  std::ifstream f(manifest_path(dir));
+  if (!f) return std::nullopt;
+  try {
+    const auto j = nlohmann::json::parse(f);
+    return DatasetManifest{j.at("source").get<std::string>(), j.at("note").get<std::string>(),
+                           j.at("train").get<int64_t>(), j.at("test").get<int64_t>()};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 const DatasetSource& builtin_source(const std::string& dataset) {
   static const DatasetSource mnist{

@@ -3,17 +3,11 @@
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "error_of.h"
 
 using namespace duel;
 
-static std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using duel::test::error_of;
 
 TEST(Config, DefaultsAndSet) {
   Config c;

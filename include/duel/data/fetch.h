@@ -11,6 +11,7 @@
 // python-version archive (50,000 + 10,000 images).
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,5 +62,13 @@ FetchResult fetch_dataset(const std::string& dataset, const FetchOptions& option
 // source, note, split sizes and each file's SHA-256. `duel data verify` and
 // the dataset descriptions read it.
 std::string manifest_path(const std::string& dir);
+
+struct DatasetManifest {
+  std::string source;  // "official" or "npm"
+  std::string note;
+  int64_t train = 0, test = 0;
+};
+// The manifest of a fetched folder; nullopt when it has none or it is damaged.
+std::optional<DatasetManifest> read_manifest(const std::string& dir);
 
 }  // namespace duel
