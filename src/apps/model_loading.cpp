@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "duel/core/error.h"
+#include "duel/models/model_files.h"
 #include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
 
@@ -15,6 +16,7 @@ namespace duel {
 Config checkpoint_config(const Checkpoint& ck) { return Config::from_string(ck.config_toml(), ck.path()); }
 
 std::unique_ptr<GanModel> model_from_checkpoint(const Checkpoint& ck, const Config& cfg) {
+  ScopedModelFiles files(ck.model_files());  // the scripted model's networks, as trained
   auto model = create_model(cfg, ck.state().shape);
   ck.restore(*model, /*optimizers=*/false);
   return model;

@@ -13,6 +13,7 @@
 #include "duel/checkpoint/checkpoint.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
+#include "duel/models/model_files.h"
 #include "duel/data/dataset.h"
 #include "duel/io/image.h"
 #include "duel/metrics/image_quality.h"
@@ -95,6 +96,7 @@ nlohmann::json translation_json(const TranslationReport& rep) {
 
 bool checkpoint_translates(const std::string& checkpoint) {
   Checkpoint ck = Checkpoint::read(checkpoint);
+  ScopedModelFiles files(ck.model_files());
   return capability<ImageTranslator>(*create_model(checkpoint_config(ck), ck.state().shape)) != nullptr;
 }
 

@@ -32,6 +32,7 @@
 #include "duel/core/rng.h"
 #include "duel/data/text.h"
 #include "duel/models/model.h"
+#include "duel/models/model_files.h"
 
 namespace duel {
 namespace {
@@ -441,18 +442,7 @@ void Checkpoint::restore(GanModel& model, bool optimizers) const {
         check_optimizer_state(*opt, name, path_);
       }
     }
-    std::map<std::string, torch::Tensor> extra;
-    torch::serialize::InputArchive sub;
-    if (a.try_read("extra", sub)) {
-      std::istringstream names(read_string(a, "extra_names", path_));
-      std::string k;
-      while (std::getline(names, k)) {
-        torch::Tensor t;
-        sub.read(k, t);
-        extra[k] = t;
-      }
-    }
-    model.load_extra_state(extra);
+    model.load_extra_state(extra_state());
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {
@@ -463,5 +453,26 @@ void Checkpoint::restore(GanModel& model, bool optimizers) const {
     throw Error("checkpoint '" + path_ + "' has an unreadable archive", "the file is damaged");
   }
 }
+
+std::map<std::string, torch::Tensor> Checkpoint::extra_state() const {
+  auto& a = *archive_;
+  std::map<std::string, torch::Tensor> extra;
+  torch::serialize::InputArchive sub;
+  if (!a.try_read("extra", sub)) return extra;
+  try {
+    std::istringstream names(read_string(a, "extra_names", path_));
+    std::string k;
+    while (std::getline(names, k)) {
+      torch::Tensor t;
+      sub.read(k, t);
+      extra[k] = t;
+    }
+  } catch (const c10::Error& e) {
+    throw Error("checkpoint '" + path_ + "' has unreadable extra state", "the file is damaged");
+  }
+  return extra;
+}
+
+std::map<std::string, std::string> Checkpoint::model_files() const { return embedded_model_files(extra_state()); }
 
 }  // namespace duel

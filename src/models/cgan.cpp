@@ -76,13 +76,6 @@ class Cgan : public TwoPlayerGan {
   std::string name() const override { return "cgan"; }
   bool needs_labels() const override { return true; }
   // The preview grid shows one class per row (the grid is ceil(sqrt(n)) images wide).
-  PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const override {
-    PreviewInputs p = TwoPlayerGan::preview_inputs(data, n, size, device);
-    const int64_t cols = int64_t(std::ceil(std::sqrt(double(n))));
-    p.request.labels = torch::arange(n, torch::kInt64).div(cols, "floor").remainder(data.num_classes).to(device);
-    return p;
-  }
-
  protected:
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) override {
     require(labels.defined(), "cgan needs class labels to generate", "pass --class to duel sample");
@@ -110,7 +103,8 @@ std::unique_ptr<GanModel> make_cgan(const Config& cfg, const DataShape& shape) {
   dcgan_stages(shape.size);  // validates the size before any allocation
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt")).extra_in(shape.num_classes);
-  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"));
+  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))
+      .dropout(cfg.get_float("model.d_dropout"));
   return std::make_unique<Cgan>(cfg, shape, DcganGenerator(g),
                                 CganDiscriminator(d, shape.num_classes, cfg.get_string("model.cgan_d") == "projection"));
 }

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -70,12 +71,14 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
   // [N, C, size, size] -> [N, width, size/2, size/2]
   trunk->push_back(make_conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false), sn));
   trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
+  if (o.dropout() > 0) trunk->push_back(nn::Dropout(o.dropout()));
   for (int64_t i = 1; i < stages; ++i) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
     trunk->push_back(make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn));
     if (o.norm() == "batch") trunk->push_back(SyncBatchNorm2d(2 * c));
     else if (o.norm() == "layer") trunk->push_back(nn::GroupNorm(nn::GroupNormOptions(1, 2 * c)));
     trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
+    if (o.dropout() > 0) trunk->push_back(nn::Dropout(o.dropout()));
     c *= 2;
   }
   feature_channels_ = c;
@@ -109,6 +112,8 @@ const bool keys_registered = [] {
                 "spectral normalisation of every discriminator layer (persistent power iteration)", {}, {}, {}});
   register_key({"model.d_norm", ConfigType::String, std::string("batch"),
                 "normalisation between discriminator convolutions: batch, layer or none", {}, {}, {"batch", "layer", "none"}});
+  register_float_key("model.d_dropout", 0.0, 0.0, 0.9,
+                     "dcgan, cgan, wgan, infogan: dropout probability after each discriminator activation (0: none)");
   return true;
 }();
 
@@ -137,7 +142,8 @@ std::unique_ptr<GanModel> make_dcgan_model(const Config& cfg, const DataShape& s
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
-  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"));
+  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))
+      .dropout(cfg.get_float("model.d_dropout"));
   dcgan_stages(shape.size);  // validates the size before any allocation
   return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d), name);
 }

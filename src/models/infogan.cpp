@@ -279,7 +279,8 @@ std::unique_ptr<GanModel> make_infogan(const Config& cfg, const DataShape& shape
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt")).extra_in(codes.input_width());
-  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"));
+  d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))
+      .dropout(cfg.get_float("model.d_dropout"));
   return std::make_unique<Infogan>(cfg, shape, DcganGenerator(g), InfoganDiscriminator(d, codes));
 }
 

@@ -3,6 +3,9 @@
 
 #include <torch/optim/adam.h>
 #include <torch/optim/rmsprop.h>
+#include <torch/optim/sgd.h>
+
+#include <cmath>
 
 #include "duel/core/shard.h"
 #include "duel/core/config.h"
@@ -38,10 +41,14 @@ const bool keys_registered = [] {
   register_key({"optim.optimizer",
                 ConfigType::String,
                 std::string("adam"),
-                "optimizer of every net: adam (lr, beta1, beta2) or rmsprop (lr)",
+                "optimizer of every net: adam (lr, beta1, beta2), rmsprop (lr) or sgd (lr, optim.momentum)",
                 {},
                 {},
-                {"adam", "rmsprop"}});
+                {"adam", "rmsprop", "sgd"}});
+  F("optim.momentum", 0.9, 0.0, 0.999999, "optim.optimizer = sgd: momentum of every net (0: plain SGD)");
+  register_bool_key("optim.nesterov", false, "optim.optimizer = sgd: Nesterov momentum (needs optim.momentum > 0)");
+  register_int_key("train.d_warmup", 0, 0, 100000000,
+                   "iterations at the start of a run that update only the discriminator (pre-training D; 0: off)");
   register_int_key("train.d_steps", 1, 1, 100, "discriminator updates per generator update");
   register_string_key(
       "train.loss", "nonsaturating", {"nonsaturating", "minimax", "wasserstein", "hinge", "least-squares"},
@@ -74,6 +81,7 @@ AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
   k.label_flip = cfg.get_float("train.label_flip");
   k.instance_noise = cfg.get_float("train.instance_noise");
   k.d_steps = cfg.get_int("train.d_steps");
+  k.d_warmup = cfg.get_int("train.d_warmup");
   k.gp_weight = cfg.get_float("train.gp_weight");
   k.r1_weight = cfg.get_float("train.r1_weight");
   k.r1_every = cfg.get_int("train.r1_every");
@@ -89,7 +97,8 @@ AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
 }
 
 void AdversarialKnobs::refuse_two_player_only(const std::string& model) const {
-  const char* key = r1_every != 1 ? "train.r1_every" : drift_weight != 0 ? "train.drift_weight"
+  const char* key = d_warmup != 0 ? "train.d_warmup" : r1_every != 1 ? "train.r1_every"
+                   : drift_weight != 0                                 ? "train.drift_weight"
                                                      : ada_target != 0 ? "train.ada_target"
                                                      : ada_p != 0      ? "train.ada_p" : nullptr;
   if (key)
@@ -100,7 +109,16 @@ void AdversarialKnobs::refuse_two_player_only(const std::string& model) const {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
                                                         std::vector<torch::Tensor> params) {
   const double lr = cfg.get_float("optim." + prefix + "_lr");
-  if (cfg.get_string("optim.optimizer") == "rmsprop")
+  const std::string kind = cfg.get_string("optim.optimizer");
+  if (kind == "sgd") {
+    const double momentum = cfg.get_float("optim.momentum");
+    const bool nesterov = cfg.get_bool("optim.nesterov");
+    require(!nesterov || momentum > 0, "optim.nesterov = true needs momentum, but optim.momentum is 0",
+            "set optim.momentum > 0 (0.9 is usual) or optim.nesterov = false");
+    return std::make_unique<torch::optim::SGD>(
+        std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov));
+  }
+  if (kind == "rmsprop")
     return std::make_unique<torch::optim::RMSprop>(std::move(params), torch::optim::RMSpropOptions(lr));
   return std::make_unique<torch::optim::Adam>(
       std::move(params), torch::optim::AdamOptions(lr).betas(
@@ -150,6 +168,15 @@ std::vector<std::pair<std::string, torch::optim::Optimizer*>> TwoPlayerGan::opti
   return {{"G", opt_g_.get()}, {"D", opt_d_.get()}};
 }
 
+PreviewInputs TwoPlayerGan::preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const {
+  PreviewInputs p = GanModel::preview_inputs(data, n, size, device);
+  if (needs_labels()) {
+    const int64_t cols = int64_t(std::ceil(std::sqrt(double(n))));
+    p.request.labels = torch::arange(n, torch::kInt64).div(cols, "floor").remainder(shape_.num_classes).to(device);
+  }
+  return p;
+}
+
 torch::Tensor TwoPlayerGan::make_noise(int64_t n, torch::Device device) const {
   return torch::randn({n, latent_dim_}, torch::TensorOptions().device(device));
 }
@@ -184,6 +211,8 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
            });
   };
   const bool logits = loss_uses_logits(knobs_.loss);
+  // The first train.d_warmup iterations pre-train D: G is evaluated for the log but not updated.
+  const bool warmup = ctx.step < knobs_.d_warmup;
 
   Scalars report;
   torch::Tensor z, fake, labels, real_out, fake_out, loss_d, gp, r1;
@@ -196,7 +225,7 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
     const bool last = (k == knobs_.d_steps - 1);
     {
       // Only the last D step's fakes feed the generator update; earlier ones need no graph.
-      torch::AutoGradMode grad_mode(last);
+      torch::AutoGradMode grad_mode(last && !warmup);
       fake = generate(z, labels);  // [N, C, H, W]
     }
     clear_grads(*D_);
@@ -231,16 +260,23 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
   }
 
   // Generator update through a frozen D: no gradients are computed for D's weights.
-  set_requires_grad(*D_, false);
-  clear_grads(*G_);
-  auto gen_out = discriminate(d_input(fake), labels);  // [N, 1]
-  auto loss_g = generator_loss(knobs_.loss, gen_out);
-  if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss_g = loss_g + extra;
-  loss_g.backward();
-  set_requires_grad(*D_, true);
-  if (ctx.after_backward) ctx.after_backward("G");
-  opt_g_->step();
-  if (ema_) ema_->update();
+  torch::Tensor loss_g;
+  if (warmup) {
+    torch::NoGradGuard no_grad;
+    loss_g = generator_loss(knobs_.loss, discriminate(d_input(fake), labels));
+    if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss_g = loss_g + extra;
+  } else {
+    set_requires_grad(*D_, false);
+    clear_grads(*G_);
+    auto gen_out = discriminate(d_input(fake), labels);  // [N, 1]
+    loss_g = generator_loss(knobs_.loss, gen_out);
+    if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss_g = loss_g + extra;
+    loss_g.backward();
+    set_requires_grad(*D_, true);
+    if (ctx.after_backward) ctx.after_backward("G");
+    opt_g_->step();
+    if (ema_) ema_->update();
+  }
 
   Scalars out{{"loss_d", loss_d.detach()}, {"loss_g", loss_g.detach()}};
   auto r = real_out.detach().to(torch::kFloat32), f = fake_out.detach().to(torch::kFloat32);

@@ -31,6 +31,7 @@
 #include "duel/io/image.h"
 #include "duel/models/capabilities.h"
 #include "duel/models/model.h"
+#include "duel/models/model_files.h"
 #include "duel/train/divergence_guard.h"
 #include "duel/train/monitor.h"
 #include "duel/train/options.h"
@@ -229,7 +230,11 @@ void Trainer::build_model() {
     shape_.vocabulary = data_.captions.vocabulary.words();
     shape_.text_length = data_.captions.length;
   }
-  model_ = create_model(cfg_, shape_);
+  {
+    // A resumed run builds its model from the files it started with (the scripted model's networks).
+    ScopedModelFiles files(resume_from_ ? resume_from_->model_files() : std::map<std::string, std::string>{});
+    model_ = create_model(cfg_, shape_);
+  }
   model_->prepare_training();
   if (model_->needs_labels())
     require(data_.has_labels(),

@@ -10,6 +10,7 @@
 #pragma once
 #include <torch/serialize/input-archive.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,12 @@ class Checkpoint {
   const TrainState& state() const { return state_; }
   // Loads nets (and, when asked, optimizer state and extra state) into model.
   void restore(GanModel& model, bool optimizers) const;
+  // The model's extra state as saved (GanModel::extra_state()).
+  std::map<std::string, torch::Tensor> extra_state() const;
+  // The files the model was built from, embedded in the checkpoint
+  // (duel/models/model_files.h): path -> bytes. Build the model inside a
+  // ScopedModelFiles of these.
+  std::map<std::string, std::string> model_files() const;
 
  private:
   std::string path_;

@@ -26,6 +26,7 @@ struct DcganOptions {
   TORCH_ARG(bool, fast_convt) = true; // transposed convolutions on oneDNN (see nn/conv_transpose.h)
   TORCH_ARG(bool, spectral_norm) = false; // D: spectrally normalised convolutions (nn/spectral_norm.h)
   TORCH_ARG(std::string, norm) = "batch"; // D: batch, layer (GroupNorm(1, c)) or none
+  TORCH_ARG(double, dropout) = 0.0;        // D: dropout probability after each activation (0: none)
 };
 
 // Number of stride-2 stages for a supported size; throws duel::Error otherwise.

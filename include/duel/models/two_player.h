@@ -16,7 +16,8 @@
 //   train.weight_clip     WGAN clipping of D's weights after each D update
 //   train.diffaug         differentiable augmentation of real and fake alike
 //   train.ema             exponential moving average of G's weights, used by sample()
-//   optim.optimizer       adam | rmsprop, separate rates for G and D (TTUR)
+//   train.d_warmup        the first N iterations update only D (pre-training the discriminator)
+//   optim.optimizer       adam | rmsprop | sgd (momentum), separate rates for G and D (TTUR)
 // Subclasses supply the nets through generate()/discriminate() and may add
 // loss terms through the d_extra_loss/g_extra_loss hooks (InfoGAN's
 // mutual-information term).
@@ -41,6 +42,7 @@ struct AdversarialKnobs {
   double label_flip = 0.0;
   double instance_noise = 0.0;
   int64_t d_steps = 1;
+  int64_t d_warmup = 0;  // iterations that update only D
   double gp_weight = 0.0;
   double r1_weight = 0.0;
   int64_t r1_every = 1;
@@ -77,6 +79,8 @@ class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::Generato
   void load_extra_state(const std::map<std::string, torch::Tensor>& state) override;
 
   const AdversarialKnobs& knobs() const { return knobs_; }
+  // Noise, plus one class per grid row when the model needs_labels().
+  PreviewInputs preview_inputs(const ImageSet& data, int64_t n, int64_t size, torch::Device device) const override;
 
   // Declares z [N, Z] (+ label [N] when needs_labels()), writes export_generate()
   // on the EMA weights when train.ema > 0, and returns {latent_layout: noise_layout()}.
