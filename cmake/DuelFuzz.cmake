@@ -23,13 +23,11 @@ endif()
 # The rest of the library comes from an archive of duel_core's objects, or
 # from DUEL_FUZZ_CORE_ARCHIVE, an archive another build folder made (the clang
 # build of `make fuzz` links the gcc-built one instead of compiling it all again).
-set(DUEL_FUZZ_CORE_ARCHIVE "" CACHE FILEPATH "prebuilt libduel_core_archive.a to link duel_fuzz against")
+set(DUEL_FUZZ_CORE_ARCHIVE "" CACHE FILEPATH "prebuilt libduel.a to link duel_fuzz against")
 if(DUEL_FUZZ_CORE_ARCHIVE)
   set(DUEL_FUZZ_CORE ${DUEL_FUZZ_CORE_ARCHIVE})
 else()
-  add_library(duel_core_archive STATIC $<TARGET_OBJECTS:duel_core>)
-  set_target_properties(duel_core_archive PROPERTIES LINKER_LANGUAGE CXX)
-  set(DUEL_FUZZ_CORE duel_core_archive)
+  set(DUEL_FUZZ_CORE duel_lib)  # libduel.a (cmake/DuelInstall.cmake)
 endif()
 
 set(DUEL_FUZZ_SOURCES

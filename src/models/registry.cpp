@@ -69,7 +69,9 @@ void check_model_name(const std::string& name) {
   std::string names;
   std::vector<std::string> all;
   for (auto& [n, e] : models()) names += (names.empty() ? "" : ", ") + n, all.push_back(n);
-  throw Error("unknown model '" + name + "' (model.name)", did_you_mean(name, all) + "registered models: " + names);
+  throw Error("unknown model '" + name + "' (model.name)",
+              did_you_mean(name, all) + "registered models: " + names +
+                  "; a model registered by a program of your own (docs/library.md) is known only to that program");
 }
 
 std::unique_ptr<GanModel> create_model(const Config& cfg, const DataShape& shape) {

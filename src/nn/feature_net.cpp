@@ -373,7 +373,11 @@ std::vector<std::string> feature_search_paths(const std::string& dataset) {
   out.push_back(rel);
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) out.push_back((exe.parent_path().parent_path() / rel).lexically_normal().string());
+  if (!ec) {
+    out.push_back((exe.parent_path().parent_path() / rel).lexically_normal().string());
+    // An installed duel: <prefix>/bin/duel and <prefix>/share/duel/features/.
+    out.push_back((exe.parent_path().parent_path() / "share" / "duel" / rel).lexically_normal().string());
+  }
   out.push_back(default_feature_output(dataset));
   return out;
 }

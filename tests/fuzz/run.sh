@@ -5,7 +5,7 @@
 # built-in random-mutation driver. Findings are saved under BUILD/fuzz-artifacts.
 #   tests/fuzz/run.sh [BUILD [CORE_BUILD]]   (defaults: build-fuzz, build)
 # With libFuzzer, the parsers are compiled by clang and the rest of the
-# library is linked from CORE_BUILD's gcc-built libduel_core_archive.a.
+# library is linked from CORE_BUILD's gcc-built libduel.a.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-fuzz}
@@ -22,9 +22,9 @@ if command -v clang++ >/dev/null && echo "$probe" | clang++ -x c++ -fsanitize=fu
 fi
 if [ "$engine" = libfuzzer ]; then
   [ -f "$CORE_BUILD/build.ninja" ] || cmake -S . -B "$CORE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$CORE_BUILD" -j "$JOBS" --target duel_core_archive
+  cmake --build "$CORE_BUILD" -j "$JOBS" --target duel_lib
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DDUEL_FUZZ_ENGINE=libfuzzer \
-    -DDUEL_BUILD_TESTS=OFF -DDUEL_BUILD_BENCH=OFF "-DDUEL_FUZZ_CORE_ARCHIVE=$(cd "$CORE_BUILD" && pwd)/libduel_core_archive.a" >/dev/null
+    -DDUEL_BUILD_TESTS=OFF -DDUEL_BUILD_BENCH=OFF "-DDUEL_FUZZ_CORE_ARCHIVE=$(cd "$CORE_BUILD" && pwd)/libduel.a" >/dev/null
 else
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUEL_FUZZ_ENGINE=mutate -DDUEL_BUILD_BENCH=OFF >/dev/null
 fi
