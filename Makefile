@@ -7,7 +7,7 @@ CONFIG  ?= configs/dcgan28.toml
 RUN     ?= dcgan28-$(shell date +%Y%m%d-%H%M%S)
 JOBS    ?= $(shell nproc)
 
-.PHONY: all deps configure build run test test-slow bench clean fuzz test-asan
+.PHONY: all deps configure build nets install run test test-slow bench clean fuzz test-asan
 
 all: build
 
@@ -17,8 +17,18 @@ deps:
 configure: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 
-build: configure
+build: configure nets
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The tutorials' networks as TorchScript files for the `scripted` presets
+# (configs/tutorial-*.toml, configs/scripted-dcgan28.toml; docs/library.md).
+nets: deps
+	/usr/bin/python3 scripts/tutorial_nets.py nets >/dev/null
+
+# duel as a library (docs/library.md): PREFIX/bin, lib, include, share and lib/cmake/duel.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 run: build
 	OPENBLAS_NUM_THREADS=1 $(BUILD)/duel train --config $(CONFIG) --out runs/$(RUN) --threads $(THREADS)

@@ -19,8 +19,10 @@ export function chromiumPath() {
 // timeoutMs, a ceiling generous enough for a loaded machine (two ctest jobs
 // on two cores); it is not a time budget.
 // waitFor: an async function (page) => void run before the screenshot, e.g.
-// waiting for a selector. Errors collected up to close() are in `errors`.
-export async function openPage(url, { screenshot, width = 1280, height = 900, waitFor, timeoutMs = 120000 } = {}) {
+// waiting for a selector. beforeLoad: an async function (page) => void run
+// before the page loads (e.g. to handle dialogs). Errors collected up to
+// close() are in `errors`.
+export async function openPage(url, { screenshot, width = 1280, height = 900, waitFor, beforeLoad, timeoutMs = 120000 } = {}) {
   const browser = await puppeteer.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -35,6 +37,7 @@ export async function openPage(url, { screenshot, width = 1280, height = 900, wa
   page.on("pageerror", (e) => errors.push(`exception: ${e.message}`));
   page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
   await page.setViewport({ width, height });
+  if (beforeLoad) await beforeLoad(page);
   await page.goto(url, { waitUntil: "load" });
   if (waitFor) await waitFor(page);
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });

@@ -147,8 +147,8 @@ class ScriptedGan : public TwoPlayerGan {
   std::string export_generate(onnx::Graph&, const std::string&, const std::string&) override {
     throw Error("model 'scripted' cannot be exported to ONNX by duel: its generator is a TorchScript program (" +
                     g_->what() + "), not a network of LibTorch modules",
-                "export it from Python with torch.onnx.export(G, z, 'G.onnx') on the weights of a duel checkpoint "
-                "(docs/library.md), or use duel sample");
+                "sample and evaluate it with duel sample / duel eval; for an ONNX file, write G with LibTorch "
+                "modules in a program of your own (docs/library.md)");
   }
 
  private:
