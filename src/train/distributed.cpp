@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,11 +22,11 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/core/shard.h"
+#include "duel/train/auth_store.h"
 #include "duel/models/model.h"
 #include "duel/checkpoint/checkpoint.h"
 
@@ -78,6 +80,20 @@ std::pair<std::string, int64_t> parse_dist_url(const std::string& url) {
   return {host, parse_int(port, "the port of --dist '" + url + "'", 1, 65535)};
 }
 
+namespace {
+// The shared secret of a run with a TCP rendezvous, from the environment only
+// (a command line is visible to every user through ps).
+std::string dist_secret() {
+  const std::string secret = env("DUEL_DIST_SECRET");
+  require(secret.size() >= 16,
+          secret.empty() ? std::string("a run across machines needs a shared secret, and DUEL_DIST_SECRET is not set")
+                         : "DUEL_DIST_SECRET is too short (" + std::to_string(secret.size()) + " characters; at least 16)",
+          "export the same random DUEL_DIST_SECRET on every rank, e.g. DUEL_DIST_SECRET=$(openssl rand -hex 16); "
+          "it is read from the environment only, never from the command line");
+  return secret;
+}
+}  // namespace
+
 DistOptions resolve_dist_options(const std::string& url, int64_t world_size, int64_t rank) {
   DistOptions o;
   if (!url.empty()) {
@@ -89,6 +105,7 @@ DistOptions resolve_dist_options(const std::string& url, int64_t world_size, int
     o.world_size = world_size;
     o.rank = rank;
     o.local_rank = env("LOCAL_RANK").empty() ? 0 : parse_int(env("LOCAL_RANK"), "LOCAL_RANK", 0, 1 << 20);
+    o.secret = dist_secret();
     return o;
   }
   require(world_size < 0 && rank < 0, "--world-size and --rank need --dist tcp://HOST:PORT",
@@ -109,10 +126,67 @@ DistOptions resolve_dist_options(const std::string& url, int64_t world_size, int
           "set MASTER_ADDR and MASTER_PORT to rank 0's host and a free port");
   o.host = env("MASTER_ADDR");
   o.port = parse_int(env("MASTER_PORT"), "MASTER_PORT", 1, 65535);
+  o.secret = dist_secret();
   return o;
 }
 
 namespace {
+
+// c10d's Store over duel's authenticated store (auth_store.h): rank 0 serves
+// it on the --dist address only, and every rank (rank 0 too) is a client that
+// proved the shared secret.
+class AuthStore : public c10d::Store {
+ public:
+  AuthStore(const DistOptions& o, bool serve, std::chrono::milliseconds timeout) : Store(timeout) {
+    if (serve) server_ = std::make_unique<AuthStoreServer>(o.host, int(o.port), o.secret, o.listen_all, o.log);
+    client_ = std::make_unique<AuthStoreClient>(o.host, server_ ? server_->port() : int(o.port), o.secret, timeout);
+  }
+  void set(const std::string& key, const std::vector<uint8_t>& value) override { client_->set(key, value); }
+  std::vector<uint8_t> get(const std::string& key) override { return client_->get(key, timeout_); }
+  int64_t add(const std::string& key, int64_t value) override { return client_->add(key, value); }
+  bool deleteKey(const std::string& key) override { return client_->erase(key); }
+  bool check(const std::vector<std::string>& keys) override {
+    for (const auto& k : keys)
+      if (!client_->check(k)) return false;
+    return true;
+  }
+  int64_t getNumKeys() override { return client_->size(); }
+  void wait(const std::vector<std::string>& keys) override { wait(keys, timeout_); }
+  void wait(const std::vector<std::string>& keys, const std::chrono::milliseconds& timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& k : keys) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      require(client_->wait(k, std::max(left, std::chrono::milliseconds(0))),
+              "rendezvous key '" + k + "' did not appear within " + std::to_string(timeout.count() / 1000) + " s",
+              "start every rank within dist.timeout_s");
+    }
+  }
+
+ private:
+  std::unique_ptr<AuthStoreServer> server_;  // rank 0 only; declared first, destroyed last
+  std::unique_ptr<AuthStoreClient> client_;
+};
+
+// This machine's address on the route to `host` (no packet is sent): the
+// interface the ranks' Gloo connections bind to when dist.interface is unset.
+std::string local_address_towards(const std::string& host, int64_t port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) return host;
+  std::string out = host;
+  const int fd = ::socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  char name[NI_MAXHOST];
+  if (fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 &&
+      ::getnameinfo(reinterpret_cast<sockaddr*>(&local), len, name, sizeof name, nullptr, 0, NI_NUMERICHOST) == 0)
+    out = name;
+  if (fd >= 0) ::close(fd);
+  ::freeaddrinfo(res);
+  return out;
+}
 
 class GlooCollective : public Collective {
  public:
@@ -124,17 +198,16 @@ class GlooCollective : public Collective {
         store = c10::make_intrusive<c10d::FileStore>(o.file_store, int(o.world_size));
         store->setTimeout(timeout);
       } else {
-        c10d::TCPStoreOptions so;
-        so.port = uint16_t(o.port);
-        so.isServer = o.rank == 0 && !store_is_external;
-        so.numWorkers = o.world_size;
-        so.waitWorkers = false;
-        so.timeout = timeout;
-        store = c10::make_intrusive<c10d::TCPStore>(o.host, so);
+        store = c10::make_intrusive<AuthStore>(o, o.rank == 0 && !store_is_external, timeout);
       }
       auto pgo = c10d::ProcessGroupGloo::Options::create(timeout);
-      // The interface that routes to the rendezvous host: loopback for a local run.
-      pgo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.host));
+      // The ranks' connections: loopback for a local run; across machines the
+      // interface named by dist.interface, else the one that routes to rank 0.
+      if (!o.interface.empty())
+        pgo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(o.interface));
+      else
+        pgo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
+            o.file_store.empty() ? local_address_towards(o.host, o.port) : o.host));
       pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("duel", store),
                                                         int(o.rank), int(o.world_size), pgo);
       store_ = store;
@@ -400,6 +473,14 @@ const bool dist_keys_registered = [] {
   register_key({"debug.dist_skip_average", ConfigType::String, std::string(""),
                 "testing aid: a distributed run does not average the gradients reported under this name (the ranks' "
                 "weights then drift apart, which the checkpoint check must catch)",
+                {}, {}, {}});
+  register_key({"dist.listen_all", ConfigType::Bool, false,
+                "runs across machines: let rank 0's rendezvous store listen on every interface (false: only on the "
+                "--dist address)",
+                {}, {}, {}});
+  register_key({"dist.interface", ConfigType::String, std::string(""),
+                "runs across machines: network interface of the ranks' Gloo connections (e.g. eth1; empty: the one "
+                "that routes to rank 0)",
                 {}, {}, {}});
   register_key({"dist.world_size", ConfigType::Int, int64_t(1),
                 "set by duel train: the number of ranks the run trains on (a resume must use the same)", 1, 1 << 20,

@@ -167,7 +167,11 @@ void Trainer::join_group() {
   if (!req_.dist.enabled()) return;
   Config given = req_.config;
   for (auto& s : req_.overrides) given.set_from_string(s);
-  dp_ = DataParallel(req_.dist, req_.dist_store_is_external, given.get_float("dist.timeout_s"));
+  DistOptions dist = req_.dist;
+  dist.listen_all = given.get_bool("dist.listen_all");
+  dist.interface = given.get_string("dist.interface");
+  dist.log = [this](const std::string& m) { warn(m); };
+  dp_ = DataParallel(dist, req_.dist_store_is_external, given.get_float("dist.timeout_s"));
   const DistOptions& o = req_.dist;
   info("rank " + std::to_string(o.rank) + " of " + std::to_string(o.world_size) + " joined at " + o.host + ":" +
        std::to_string(o.port));

@@ -6,6 +6,8 @@
 #  - a rank that dies or hangs makes the other fail with a message (within dist.timeout_s);
 #  - bad distributed settings are refused with exit 2.
 source "$(dirname "$0")/lib.sh"
+# Runs with a TCP rendezvous (--dist, MASTER_ADDR) prove a shared secret from the environment.
+export DUEL_DIST_SECRET=distributed-test-secret-0123456789
 quiet=(--set train.checkpoint_every=0 --set train.sample_every=0)
 # relative difference of net $3 between two checkpoints
 reldiff() { "$DUEL" info "$1" --compare "$2" | awk -v n="$3" '$1 == "compare" && $2 == n { print $5 }' | tr -d ,; }

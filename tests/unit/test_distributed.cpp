@@ -3,6 +3,9 @@
 // parsing of distributed settings. The multi-process behaviour is covered by
 // tests/cli/distributed.sh.
 #include <gtest/gtest.h>
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -12,6 +15,7 @@
 #include "duel/core/shard.h"
 #include "duel/data/loader.h"
 #include "duel/nn/sync_batch_norm.h"
+#include "duel/train/auth_store.h"
 #include "duel/train/distributed.h"
 
 using namespace duel;
@@ -235,7 +239,13 @@ TEST(Distributed, ParsesAddressesAndEnvironment) {
   for (const char* bad : {"10.0.0.2:29500", "tcp://host", "tcp://host:0", "tcp://host:70000", "tcp://:5", "tcp://h:5x"})
     EXPECT_THROW(parse_dist_url(bad), Error) << bad;
 
+  unsetenv("DUEL_DIST_SECRET");
+  EXPECT_THROW(resolve_dist_options("tcp://h:7", 4, 3), Error);  // a TCP rendezvous needs the secret
+  setenv("DUEL_DIST_SECRET", "short", 1);
+  EXPECT_THROW(resolve_dist_options("tcp://h:7", 4, 3), Error);
+  setenv("DUEL_DIST_SECRET", "unit-test-secret-0123456789", 1);
   auto o = resolve_dist_options("tcp://h:7", 4, 3);
+  EXPECT_EQ(o.secret, "unit-test-secret-0123456789");
   EXPECT_EQ(o.world_size, 4);
   EXPECT_EQ(o.rank, 3);
   EXPECT_TRUE(o.enabled());
@@ -257,5 +267,52 @@ TEST(Distributed, ParsesAddressesAndEnvironment) {
   EXPECT_EQ(e.port, 29511);
   setenv("RANK", "2", 1);
   EXPECT_THROW(resolve_dist_options("", -1, -1), Error);
-  for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK"}) unsetenv(v);
+  for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK", "DUEL_DIST_SECRET"})
+    unsetenv(v);
+}
+
+// The handshake's proof is HMAC-SHA256 (RFC 4231, test case 2).
+TEST(AuthStore, ProofIsHmacSha256) {
+  const std::string data = "what do ya want for nothing?";
+  auto mac = store_proof("Jefe", std::vector<uint8_t>(data.begin(), data.end()));
+  std::string hex;
+  for (uint8_t b : mac) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// The store serves ranks that prove the secret, refuses others, and listens where it is told.
+TEST(AuthStore, ServesRanksWithTheSecretOnly) {
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  AuthStoreServer server("127.0.0.1", 0, "s3cret-s3cret-s3cret", false, [&](const std::string& m) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    log.push_back(m);
+  });
+  ASSERT_GT(server.port(), 0);
+  const auto t = std::chrono::milliseconds(5000);
+  AuthStoreClient a("127.0.0.1", server.port(), "s3cret-s3cret-s3cret", t);
+  AuthStoreClient b("127.0.0.1", server.port(), "s3cret-s3cret-s3cret", t);
+  a.set("k", {1, 2, 3});
+  EXPECT_EQ(b.get("k", t), (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_EQ(a.add("n", 5), 5);
+  EXPECT_EQ(b.add("n", -2), 3);
+  EXPECT_TRUE(b.check("k"));
+  EXPECT_FALSE(b.check("absent"));
+  EXPECT_EQ(a.size(), 2);
+  EXPECT_FALSE(a.wait("later", std::chrono::milliseconds(100)));
+  std::thread setter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    b.set("later", {9});
+  });
+  EXPECT_EQ(a.get("later", t), std::vector<uint8_t>{9});  // get waits for the key
+  setter.join();
+  EXPECT_TRUE(a.erase("k"));
+  EXPECT_FALSE(a.check("k"));
+  EXPECT_THROW(a.get("never", std::chrono::milliseconds(100)), Error);
+  EXPECT_THROW(AuthStoreClient("127.0.0.1", server.port(), "another-secret-0123", t), Error);
+  EXPECT_EQ(server.dropped(), 1);
+  EXPECT_EQ(b.get("n", t), (std::vector<uint8_t>{'3'}));  // the refused client changed nothing
+  EXPECT_THROW(AuthStoreServer("0.0.0.0", 0, "s3cret-s3cret-s3cret", false, nullptr), Error);
+  AuthStoreServer all("0.0.0.0", 0, "s3cret-s3cret-s3cret", true, nullptr);  // asked for explicitly
+  EXPECT_GT(all.port(), 0);
 }

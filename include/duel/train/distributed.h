@@ -35,6 +35,15 @@ struct DistOptions {
   // mode 0600) instead of a TCP store, so no port is opened at all; the ranks'
   // Gloo connections then use loopback only.
   std::string file_store;
+  // Runs with a TCP rendezvous (--dist, MASTER_ADDR): the shared secret every
+  // rank proves to rank 0's store (from DUEL_DIST_SECRET, never argv); whether
+  // rank 0 may listen on every interface (dist.listen_all); the network
+  // interface for the ranks' Gloo connections (dist.interface; empty: the one
+  // that routes to rank 0); where the store reports connections it dropped.
+  std::string secret;
+  bool listen_all = false;
+  std::string interface;
+  std::function<void(const std::string&)> log;
   bool enabled() const { return world_size > 1; }
 };
 
