@@ -1,6 +1,7 @@
 # One trainer per run folder (docs/reliability.md): while a run trains, a
 # second --resume and a --force over it are refused at once with exit 2,
-# naming the folder and the PID, and change nothing; after kill -9 the lock
+# naming the folder and the PID, and change nothing (a second --nproc launch
+# too, before it starts its ranks); after kill -9 the lock
 # is gone with the process and the run resumes.
 source "$(dirname "$0")/lib.sh"
 R="$WORK/run"
@@ -18,6 +19,11 @@ ls "$R"/checkpoints/step-*.duel >/dev/null 2>&1 || fail "no checkpoint appeared"
 expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- timeout 30 "$DUEL" train --resume "$R" --threads 1
 expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- \
   timeout 30 "$DUEL" train "${TINY[@]}" --out "$R" --force
+# A second --nproc launch is refused before it starts its ranks (not after their rendezvous times out).
+t0=$SECONDS
+expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- \
+  timeout 60 "$DUEL" train --resume "$R" --nproc 2 --threads 1
+[ $((SECONDS - t0)) -le 10 ] || fail "the second --nproc launch took $((SECONDS - t0)) s to be refused"
 [ -s "$R/config.toml" ] && [ -s "$R/metrics.csv" ] || fail "a refused --force changed the live run"
 n=$(grep -c "\"event\": *\"resume\"" "$R/events.jsonl"); [ "$n" = 0 ] || fail "a refused resume wrote an event ($n)"
 kill -9 $pid

@@ -14,6 +14,7 @@
 #include "duel/core/error.h"
 #include "duel/models/model.h"
 #include "duel/train/run_folder.h"
+#include "duel/train/run_lock.h"
 #include "duel/train/trainer.h"
 #include "render.h"
 #include "train_terminal.h"
@@ -65,6 +66,7 @@ Action add_train(CLI::App& app) {
     if (a->nproc > 1) {  // the launcher: start the ranks, wait for them
       require(a->dist.empty() && a->world_size < 0 && a->rank < 0, "--nproc starts its own ranks",
               "use either --nproc N (one machine) or --dist/--world-size/--rank (one process per call)");
+      RunLock::ensure_free(req.run_dir);  // refused at once, not after the ranks' rendezvous times out
       return launch_local_ranks(a->nproc, rank_command_line(), dist_timeout(req));
     }
     req.callbacks.push_back(make_report_callback());  // log.report

@@ -17,6 +17,10 @@ class RunLock {
   // PID into the lock file. duel::Error (exit 2) when another process holds it.
   explicit RunLock(const std::string& run_dir);
   ~RunLock();
+  // Throws the same duel::Error when a process holds the lock of `run_dir`
+  // now, without taking it or creating anything (`duel train --nproc` checks
+  // before it starts its ranks, whose rank 0 then takes the lock).
+  static void ensure_free(const std::string& run_dir);
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 
