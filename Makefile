@@ -7,7 +7,7 @@ CONFIG  ?= configs/dcgan28.toml
 RUN     ?= dcgan28-$(shell date +%Y%m%d-%H%M%S)
 JOBS    ?= $(shell nproc)
 
-.PHONY: all deps configure build nets install run test test-slow bench clean fuzz test-asan
+.PHONY: all deps configure build nets install run test test-slow bench clean fuzz test-asan test-asan-cli asan-configure
 
 all: build
 
@@ -58,9 +58,19 @@ ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tests/fuzz/run.sh build-fuzz $(BUILD)
 
-test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DDUEL_SANITIZE=ON \
-	  -DDUEL_BUILD_BENCH=OFF -DDUEL_BUILD_FUZZ=OFF
+test-asan: asan-configure
 	$(ASAN_ENV) cmake --build $(ASAN_BUILD) -j $(JOBS) --target duel_tests duel_fixtures
 	$(ASAN_ENV) $(ASAN_BUILD)/tests/duel_fixtures $(ASAN_BUILD)/tests/fixtures >/dev/null
 	cd $(ASAN_BUILD)/tests && $(ASAN_ENV) DUEL_FIXTURES=$(CURDIR)/$(ASAN_BUILD)/tests/fixtures ./duel_tests
+
+# `make test-asan-cli`: the command line itself under ASan + UBSan: the CLI
+# tests of train, resume, sample, eval, translate, export, the scripted model
+# and bad input, run by ctest against the sanitized `duel` (docs/reliability.md).
+ASAN_CLI_TESTS ?= cli\.(train_outputs|resume_exact|sample_info|eval_checkpoint|translate|i2i_models|export_onnx|scripted|bad_inputs|reliability_checkpoints|recipe_options)$$
+test-asan-cli: asan-configure nets
+	$(ASAN_ENV) cmake --build $(ASAN_BUILD) -j $(JOBS) --target duel duel_fixtures
+	cd $(ASAN_BUILD) && $(ASAN_ENV) ctest -R '$(ASAN_CLI_TESTS)' -j 1 --output-on-failure
+
+asan-configure: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DDUEL_SANITIZE=ON \
+	  -DDUEL_BUILD_BENCH=OFF -DDUEL_BUILD_FUZZ=OFF

@@ -41,6 +41,24 @@ CheckpointChoice resolve_checkpoint(const std::string& arg) {
   require(fs::is_directory(RunFolder(c.run_dir).checkpoints_dir(), ec),
           "'" + arg + "' is a folder but not a run folder (no checkpoints/ in it)",
           "pass a .duel file or the --out folder of a duel train (runs/<name>)");
+  // A reader takes latest.duel when it is the newest: the trainer replaces it
+  // atomically and never deletes it, while it deletes old numbered
+  // checkpoints, so one chosen here could be gone when the command opens it.
+  // A numbered checkpoint newer than latest.duel (a kill between writing it
+  // and publishing it) is taken as a resume would.
+  const RunFolder run(c.run_dir);
+  if (fs::exists(run.latest(), ec)) {
+    try {
+      const int64_t step = Checkpoint::read(run.latest()).state().step;
+      const auto numbered = run.numbered_checkpoints();
+      if (numbered.empty() || RunFolder::numbered_step(numbered.back()) <= step) {
+        c.path = run.latest();
+        return c;
+      }
+    } catch (const Error&) {
+      // unusable: the search below names it among the skipped ones
+    }
+  }
   c.path = find_resume_checkpoint(c.run_dir, &c.skipped);
   return c;
 }
