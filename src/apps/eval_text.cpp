@@ -26,7 +26,8 @@ std::string times_text(const std::vector<std::pair<std::string, double>>& second
   std::string out = "time:";
   for (size_t i = 0; i < seconds.size(); ++i)
     out += format("%s %s %.1f s", i ? "," : "", seconds[i].first.c_str(), seconds[i].second);
-  return out + "\nwrote " + json_path + "\n";
+  // Scoring an image folder writes a JSON only with --out.
+  return out + (json_path.empty() ? std::string("\n") : "\nwrote " + json_path + "\n");
 }
 
 std::string num(double v, int prec = 4) {
