@@ -9,6 +9,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/script.h>
 
 #include <algorithm>
 
@@ -210,6 +211,15 @@ TEST(Onnx, EveryRegisteredModelExportsOrSaysWhyNot) {
   DataShape captioned = labelled;  // text2img
   captioned.vocabulary = {"<pad>", "a", "coat", "dark"};
   captioned.text_length = 4;
+  // The scripted model's networks: TorchScript written here (z [N, 8] -> 1x28x28; x -> one score).
+  const std::string dir = ::testing::TempDir();
+  torch::jit::Module g("G"), d("D");
+  g.register_parameter("w", torch::randn({8, 28 * 28}) * 0.01, false);
+  g.define("def forward(self, z):\n    return torch.tanh(torch.matmul(z, self.w)).view(-1, 1, 28, 28)\n");
+  d.register_parameter("w", torch::randn({28 * 28, 1}) * 0.01, false);
+  d.define("def forward(self, x):\n    return torch.matmul(x.flatten(1), self.w)\n");
+  g.save(dir + "/onnx_G.pt");
+  d.save(dir + "/onnx_D.pt");
   int exported = 0;
   for (const auto& [name, summary] : registered_models()) {
     std::unique_ptr<GanModel> model;
@@ -217,7 +227,8 @@ TEST(Onnx, EveryRegisteredModelExportsOrSaysWhyNot) {
       Config cfg;
       for (const std::string s : {"model.name=" + name, std::string("model.g_width=4"), std::string("model.d_width=4"),
                                   std::string("model.latent_dim=8"), std::string("model.resnet_blocks=1"),
-                                  std::string("model.sr_blocks=1")})
+                                  std::string("model.sr_blocks=1"), "model.generator=" + dir + "/onnx_G.pt",
+                                  "model.discriminator=" + dir + "/onnx_D.pt"})
         cfg.set_from_string(s);
       apply_model_defaults(cfg);
       try {
