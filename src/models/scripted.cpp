@@ -74,9 +74,8 @@ class ScriptedNet : public MirrorModule {
     train(true);
   }
 
-  // Loads the TorchScript file `path` named by config key `key`.
-  static std::shared_ptr<ScriptedNet> load(const std::string& key, const std::string& path) {
-    const std::string bytes = read_model_file(path, key);
+  // Loads `bytes`, the TorchScript file `path` named by config key `key`.
+  static std::shared_ptr<ScriptedNet> load(const std::string& key, const std::string& path, const std::string& bytes) {
     torch::jit::Module m;
     try {
       std::istringstream in(bytes);
@@ -215,10 +214,11 @@ std::unique_ptr<GanModel> make_scripted(const Config& cfg, const DataShape& shap
   require(!gpath.empty() && !dpath.empty(),
           "model 'scripted' needs model.generator and model.discriminator (TorchScript files)",
           "save G and D from Python with torch.jit.save(torch.jit.script(net), 'G.pt') and set both keys");
-  auto g = ScriptedNet::load("model.generator", gpath);
-  auto d = ScriptedNet::load("model.discriminator", dpath);
+  // Each file is read once: its bytes build the net and travel in every checkpoint.
   std::map<std::string, std::string> files{{gpath, read_model_file(gpath, "model.generator")},
                                            {dpath, read_model_file(dpath, "model.discriminator")}};
+  auto g = ScriptedNet::load("model.generator", gpath, files.at(gpath));
+  auto d = ScriptedNet::load("model.discriminator", dpath, files.at(dpath));
   return std::make_unique<ScriptedGan>(cfg, shape, std::move(g), std::move(d), std::move(files));
 }
 
