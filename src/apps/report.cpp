@@ -29,6 +29,7 @@
 #include "duel/core/error.h"
 #include "duel/core/files.h"
 #include "duel/core/rng.h"
+#include "duel/data/points.h"
 #include "duel/io/gif.h"
 #include "duel/io/html.h"
 #include "duel/io/image.h"
@@ -436,6 +437,9 @@ std::string interpolation_html(const ReportOptions& options, ReportSummary& sum)
                                       : (gen.missing_reason.empty() ? "no generator available" : gen.missing_reason);
     return "<p class=\"note\" id=\"interp-missing\">" + html_escape(why) + "</p>\n";
   }
+  if (is_point_shape(gen.shape.channels, gen.shape.size))
+    return "<p class=\"note\" id=\"interp-missing\">the data are 2-D points: the sample plots above show the "
+           "generator's distribution; an interpolation draws images</p>\n";
   torch::Tensor start, end;
   {
     RngRestore restore;

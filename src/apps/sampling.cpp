@@ -9,8 +9,10 @@
 #include <sstream>
 
 #include "duel/core/error.h"
+#include "duel/data/points.h"
 #include "duel/data/text.h"
 #include "duel/io/image.h"
+#include "duel/io/plot.h"
 #include "duel/models/capabilities.h"
 
 namespace fs = std::filesystem;
@@ -230,6 +232,9 @@ Interpolation interpolation_of(const Sampler& s, int64_t rows, int64_t steps) {
 torch::Tensor draw_samples(const Sampler& s, int64_t n, int64_t per_row, int64_t batch, const std::string& each_dir,
                            bool grid) {
   std::vector<torch::Tensor> parts;
+  const bool points = is_point_shape(s.shape.channels, s.shape.size);
+  require(!points || each_dir.empty(), "the model draws 2-D points (data.dataset ring8 or grid25), not images",
+          "draw them as a scatter plot with --out FILE.png");
   if (!each_dir.empty()) fs::create_directories(each_dir);
   for (int64_t i = 0; i < n; i += batch) {
     const int64_t m = std::min(batch, n - i);
@@ -248,7 +253,12 @@ torch::Tensor draw_samples(const Sampler& s, int64_t n, int64_t per_row, int64_t
       }
     if (grid) parts.push_back(images);
   }
-  return grid ? make_grid(torch::cat(parts), per_row) : torch::Tensor();
+  if (!grid) return {};
+  if (points) {  // a scatter plot in a square fitted to the samples (io/plot.h)
+    auto p = as_points(torch::cat(parts));
+    return scatter_plot(p, {}, {std::max(1.0, 1.3 * p.abs().max().item<double>()), 0.0, 480});
+  }
+  return make_grid(torch::cat(parts), per_row);
 }
 
 }  // namespace duel

@@ -3,9 +3,11 @@
 #include "duel/data/dataset.h"
 #include "duel/data/class_names.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +22,7 @@
 #include "duel/data/fetch.h"
 #include "duel/data/packed.h"
 #include "duel/data/pairs.h"
+#include "duel/data/points.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -39,8 +42,11 @@ namespace {
 
 // This part's config keys (include/duel/core/config.h).
 const bool keys_registered = [] {
-  register_string_key("data.dataset", "fashion-mnist", {"fashion-mnist", "mnist", "cifar10", "folder:", "packed:"},
-                      "fashion-mnist, mnist, cifar10, folder:<path> or packed:<file.dueldata>", true);
+  register_string_key("data.dataset", "fashion-mnist",
+                      {"fashion-mnist", "mnist", "cifar10", "stacked-mnist", "ring8", "grid25", "folder:", "packed:"},
+                      "fashion-mnist, mnist, cifar10, folder:<path>, packed:<file.dueldata>, stacked-mnist (three MNIST "
+                      "digits as the channels of one image, 1000 classes) or the 2-D mixtures ring8 and grid25 "
+                      "(docs/modes.md)", true);
   register_bool_key("data.in_memory", false,
                     "packed datasets: copy the (data.limit) records into memory instead of reading them from the file");
   register_string_key("data.path", "", {}, "folder holding the dataset files (empty: the dataset's default location)");
@@ -444,6 +450,39 @@ std::string default_dataset_path(const std::string& name) {
   return fetched;
 }
 
+// Stacked MNIST (Metz et al. 2017; PacGAN's Table 3): each image stacks three
+// MNIST digits drawn at random (fixed seed per split) as its R, G and B
+// channels, so the data has 10^3 = 1000 modes; the label is 100 d_R + 10 d_G + d_B.
+// data.limit images (default: as many as the MNIST split has).
+static ImageSet open_stacked_mnist(const Config& cfg, const std::string& split) {
+  Config c = cfg;
+  c.set("data.dataset", std::string("mnist"));
+  c.set("data.limit", int64_t(0));
+  c.set("data.image_size", int64_t(0));
+  c.set("data.channels", int64_t(0));
+  ImageSet base = open_single_dataset(c, split);
+  const int64_t limit = cfg.get_int("data.limit"), n = limit > 0 ? limit : base.size();
+  auto gen = at::detail::createCPUGenerator(split == "train" ? 11 : split == "test" ? 12 : 13);
+  auto pick = torch::randint(base.size(), {n, 3}, gen, torch::kInt64);  // [n, 3]
+  ImageSet s;
+  const int64_t h = base.images.size(2), w = base.images.size(3);
+  s.images = base.images.index_select(0, pick.reshape(-1)).reshape({n, 3, h, w});
+  auto d = base.labels.index_select(0, pick.reshape(-1)).reshape({n, 3});
+  s.labels = d.select(1, 0) * 100 + d.select(1, 1) * 10 + d.select(1, 2);
+  s.num_classes = 1000;
+  for (int i = 0; i < 1000; ++i) {
+    char name[12];
+    std::snprintf(name, sizeof name, "%03d", i);
+    s.class_names.push_back(name);
+  }
+  s.description = "stacked-mnist " + split + " (3 digits per image from " + base.description + ", seed " +
+                  std::to_string(split == "train" ? 11 : split == "test" ? 12 : 13) + ")";
+  s.images = resize_images(s.images, cfg.get_int("data.image_size"), cfg.get_int("data.channels"));
+  s.description += " " + std::to_string(n) + " images 3x" + std::to_string(s.images.size(2)) + "x" +
+                   std::to_string(s.images.size(3));
+  return s;
+}
+
 ImageSet open_dataset(const Config& cfg) { return open_dataset(cfg, cfg.get_string("data.split")); }
 
 ImageSet open_dataset(const Config& cfg, const std::string& split) {
@@ -457,6 +496,11 @@ ImageSet open_dataset(const Config& cfg, const std::string& split) {
 
 ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
   const std::string name = cfg.get_string("data.dataset");
+  if (is_point_dataset(name)) {  // drawn, not read: a fixed seed per split (data.limit points, default 100000)
+    const int64_t limit = cfg.get_int("data.limit");
+    return draw_point_set(point_mixture(name), limit > 0 ? limit : 100000, split == "train" ? 1 : split == "test" ? 2 : 3);
+  }
+  if (name == "stacked-mnist") return open_stacked_mnist(cfg, split);
   std::string path = cfg.get_string("data.path");
   const int64_t size = cfg.get_int("data.image_size"), channels = cfg.get_int("data.channels");
   ImageSet s;
@@ -529,6 +573,7 @@ torch::Tensor centre_crop(const torch::Tensor& images, int64_t size) {
 }
 
 torch::Tensor to_unit_range(const torch::Tensor& images) {
+  if (images.is_floating_point()) return images.to(torch::kFloat32);  // point data (data/points.h): already in data units
   return images.to(torch::kFloat32).div_(127.5).sub_(1.0);
 }
 

@@ -49,19 +49,25 @@ class CganDiscriminatorImpl : public nn::Module {
   }
   // x [N, C, S, S], labels [N] -> logits [N, 1]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels) {
-    if (!projection_) {
-      auto planes = one_hot(labels, classes_, x.options()).reshape({x.size(0), classes_, 1, 1})
-                        .expand({x.size(0), classes_, x.size(2), x.size(3)});
-      return net->forward(torch::cat({x, planes}, 1));  // [N, C + K, S, S] -> [N, 1]
-    }
+    if (!projection_) return net->forward(with_planes(x, labels));  // [N, C + K, S, S] -> [N, 1]
     auto h = net->features(x);                                            // [N, c, k, k]
     auto proj = (embed->forward(labels) * h.sum({2, 3})).sum(1, true);  // [N, 1]
     return net->head(h) + proj;
+  }
+  // x [N, C, S, S], labels [N] -> the trunk's features [N, c, k, k]
+  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& labels) {
+    return net->features(projection_ ? x : with_planes(x, labels));
   }
   DcganDiscriminator net{nullptr};
   nn::Embedding embed{nullptr};
 
  private:
+  // Concat conditioning: one constant plane per class, 1 for the image's label.
+  torch::Tensor with_planes(const torch::Tensor& x, const torch::Tensor& labels) const {
+    auto planes = one_hot(labels, classes_, x.options()).reshape({x.size(0), classes_, 1, 1})
+                      .expand({x.size(0), classes_, x.size(2), x.size(3)});
+    return torch::cat({x, planes}, 1);
+  }
   int64_t classes_;
   bool projection_;
 };
@@ -72,7 +78,9 @@ namespace {
 class Cgan : public TwoPlayerGan {
  public:
   Cgan(const Config& cfg, const DataShape& shape, DcganGenerator g, CganDiscriminator d)
-      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d) {}
+      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr(), {/*packs=*/false, /*features=*/true, /*minibatch=*/true}),
+        g_(g),
+        d_(d) {}
   std::string name() const override { return "cgan"; }
   bool needs_labels() const override { return true; }
   // The preview grid shows one class per row (the grid is ceil(sqrt(n)) images wide).
@@ -84,6 +92,9 @@ class Cgan : public TwoPlayerGan {
   }
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) override {
     return d_->forward(x, labels);
+  }
+  torch::Tensor discriminator_features(const torch::Tensor& x, const torch::Tensor& labels) override {
+    return d_->features(x, labels).flatten(1);
   }
   std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string& label) override {
     // one-hot: rows of the identity [K, K] picked by label [N] -> [N, K]; [N, latent] ++ [N, K] -> image
@@ -104,7 +115,7 @@ std::unique_ptr<GanModel> make_cgan(const Config& cfg, const DataShape& shape) {
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt")).extra_in(shape.num_classes);
   d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))
-      .dropout(cfg.get_float("model.d_dropout"));
+      .dropout(cfg.get_float("model.d_dropout")).minibatch(minibatch_options(cfg));
   return std::make_unique<Cgan>(cfg, shape, DcganGenerator(g),
                                 CganDiscriminator(d, shape.num_classes, cfg.get_string("model.cgan_d") == "projection"));
 }

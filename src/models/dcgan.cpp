@@ -83,8 +83,14 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
   }
   feature_channels_ = c;
   register_module("trunk", trunk);
-  // [N, c, 3 or 4, 3 or 4] -> [N, 1, 1, 1]
-  out = make_conv2d(nn::Conv2dOptions(c, 1, o.size() == 28 ? 3 : 4).bias(false), sn);
+  const int64_t k = o.size() == 28 ? 3 : 4;
+  int64_t head_in = c;
+  if (o.minibatch().kind != "none") {  // [N, c, k, k] -> [N, c + extra, k, k]
+    minibatch = register_module("minibatch", MinibatchLayer(o.minibatch(), c, k));
+    head_in += minibatch->extra();
+  }
+  // [N, c (+ extra), k, k] -> [N, 1, 1, 1]
+  out = make_conv2d(nn::Conv2dOptions(head_in, 1, k).bias(false), sn);
   register_module("out", out.ptr());
 }
 
@@ -95,7 +101,7 @@ torch::Tensor DcganDiscriminatorImpl::features(const torch::Tensor& x) {
 
 torch::Tensor DcganDiscriminatorImpl::head(const torch::Tensor& h) {
   // h [N, c, k, k] -> [N, 1]
-  return out.forward(h).reshape({h.size(0), 1});
+  return out.forward(minibatch ? minibatch->forward(h) : h).reshape({h.size(0), 1});
 }
 
 torch::Tensor DcganDiscriminatorImpl::forward(const torch::Tensor& x) {
@@ -120,12 +126,18 @@ const bool keys_registered = [] {
 class Dcgan : public TwoPlayerGan {
  public:
   Dcgan(const Config& cfg, const DataShape& shape, DcganGenerator g, DcganDiscriminator d, std::string name)
-      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d), name_(std::move(name)) {}
+      : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr(), {/*packs=*/true, /*features=*/true, /*minibatch=*/true}),
+        g_(g),
+        d_(d),
+        name_(std::move(name)) {}
   std::string name() const override { return name_; }
 
  protected:
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor&) override { return g_->forward(z); }
   torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor&) override { return d_->forward(x); }
+  torch::Tensor discriminator_features(const torch::Tensor& x, const torch::Tensor&) override {
+    return d_->features(x).flatten(1);
+  }
   std::string export_generate(onnx::Graph& graph, const std::string& z, const std::string&) override {
     return onnx::export_module(graph, *g_, z, "G");
   }
@@ -143,7 +155,8 @@ std::unique_ptr<GanModel> make_dcgan_model(const Config& cfg, const DataShape& s
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
   d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))
-      .dropout(cfg.get_float("model.d_dropout"));
+      .dropout(cfg.get_float("model.d_dropout")).minibatch(minibatch_options(cfg));
+  d.channels(shape.channels * cfg.get_int("model.pack"));  // D judges model.pack images at once
   dcgan_stages(shape.size);  // validates the size before any allocation
   return std::make_unique<Dcgan>(cfg, shape, DcganGenerator(g), DcganDiscriminator(d), name);
 }

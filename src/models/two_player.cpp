@@ -50,6 +50,17 @@ const bool keys_registered = [] {
   register_int_key("train.d_warmup", 0, 0, 100000000,
                    "iterations at the start of a run that update only the discriminator (pre-training D; 0: off)");
   register_int_key("train.d_steps", 1, 1, 100, "discriminator updates per generator update");
+  register_int_key("model.pack", 1, 1, 16,
+                   "PacGAN packing: D judges this many samples at once, concatenated along channels (1: off; "
+                   "mlp, dcgan, wgan, wgan-gp; train.batch_size must be a multiple)");
+  F("train.feature_matching", 0.0, 0.0, 1.0e4,
+    "weight of feature matching in G's loss: mean over D's last features of (E f(real) - E f(fake))^2 "
+    "(Salimans et al. 2016; mlp, dcgan, cgan, wgan, wgan-gp; 0: off)");
+  register_string_key("model.minibatch", "none", {"none", "stddev", "discrimination"},
+                      "a minibatch layer before D's last layer: stddev (ProGAN) or discrimination (Salimans et al. "
+                      "2016); mlp, dcgan, cgan, wgan, wgan-gp (progan and stylegan always have stddev)");
+  register_int_key("model.mbd_kernels", 50, 1, 1024, "minibatch discrimination: kernels B (closeness features added)");
+  register_int_key("model.mbd_dims", 5, 1, 1024, "minibatch discrimination: dimensions C of each kernel");
   register_string_key(
       "train.loss", "nonsaturating", {"nonsaturating", "minimax", "wasserstein", "hinge", "least-squares"},
       "adversarial loss: nonsaturating (-log D(G(z))), minimax (log(1 - D(G(z)))), wasserstein, hinge or "
@@ -93,7 +104,17 @@ AdversarialKnobs AdversarialKnobs::from_config(const Config& cfg) {
   k.diffaug = cfg.get_string("train.diffaug");
   parse_diffaug(k.diffaug);  // validates before any work
   k.ema = cfg.get_float("train.ema");
+  k.pack = cfg.get_int("model.pack");
+  k.feature_matching = cfg.get_float("train.feature_matching");
   return k;
+}
+
+MinibatchOptions minibatch_options(const Config& cfg) {
+  MinibatchOptions o;
+  o.kind = cfg.get_string("model.minibatch");
+  o.kernels = cfg.get_int("model.mbd_kernels");
+  o.dims = cfg.get_int("model.mbd_dims");
+  return o;
 }
 
 void AdversarialKnobs::refuse_two_player_only(const std::string& model) const {
@@ -146,10 +167,34 @@ int64_t GanModel::parameter_count(const std::string& net_name) {
   return 0;
 }
 
+namespace {
+
+// Refuses, before any work, the options the model's discriminator was not built for.
+void check_traits(const Config& cfg, const AdversarialKnobs& k, const DiscriminatorTraits& t) {
+  const std::string model = cfg.get_string("model.name");
+  auto refuse = [&](const std::string& key, const std::string& value) {
+    throw Error(key + " = " + value + " is not supported by model '" + model + "'",
+                "it applies to " + std::string(key == "model.pack" ? "mlp, dcgan, wgan and wgan-gp"
+                                                                   : "mlp, dcgan, cgan, wgan and wgan-gp") +
+                    "; leave it at its default for this model");
+  };
+  if (k.pack > 1 && !t.packs) refuse("model.pack", std::to_string(k.pack));
+  if (k.feature_matching > 0 && !t.features) refuse("train.feature_matching", std::to_string(k.feature_matching));
+  const std::string mb = cfg.get_string("model.minibatch");
+  if (mb != "none" && !t.minibatch) refuse("model.minibatch", mb);
+  const int64_t batch = cfg.get_int("train.batch_size");
+  require(batch % k.pack == 0,
+          "train.batch_size = " + std::to_string(batch) + " is not a multiple of model.pack = " + std::to_string(k.pack),
+          "D judges packs of model.pack samples: choose a batch size that is a multiple of it");
+}
+
+}  // namespace
+
 TwoPlayerGan::TwoPlayerGan(const Config& cfg, const DataShape& shape, std::shared_ptr<torch::nn::Module> g,
-                           std::shared_ptr<torch::nn::Module> d)
+                           std::shared_ptr<torch::nn::Module> d, const DiscriminatorTraits& traits)
     : latent_dim_(cfg.get_int("model.latent_dim")), shape_(shape), knobs_(AdversarialKnobs::from_config(cfg)),
       G_(std::move(g)), D_(std::move(d)) {
+  check_traits(cfg, knobs_, traits);
   const std::string init = cfg.get_string("model.init");
   init_weights(*G_, init);
   init_weights(*D_, init);
@@ -210,18 +255,29 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
              return torch::randn(shape, y.options());
            });
   };
-  const bool logits = loss_uses_logits(knobs_.loss);
   // The first train.d_warmup iterations pre-train D: G is evaluated for the log but not updated.
   const bool warmup = ctx.step < knobs_.d_warmup;
+  // model.pack: D's input is m consecutive samples concatenated along channels,
+  // [N, C, H, W] -> [N/m, m*C, H, W] (real with real, fake with fake); one decision per pack.
+  const int64_t m = knobs_.pack;
+  auto packed = [m](const torch::Tensor& x) {
+    if (m == 1) return x;
+    auto s = x.sizes().vec();
+    s[0] /= m;
+    s[1] *= m;
+    return x.reshape(s);
+  };
 
   Scalars report;
-  torch::Tensor z, fake, labels, real_out, fake_out, loss_d, gp, r1;
+  torch::Tensor z, fake, real, labels, real_out, fake_out, loss_d, gp, r1;
   for (int64_t k = 0; k < knobs_.d_steps; ++k) {
     const Batch b = (k == 0) ? batch : ctx.next_batch();
-    const auto& real = b.images;
+    real = b.images;
     labels = b.labels;
     const int64_t n = real.size(0);
-    z = draw_for_batch(n, [&](int64_t m) { return make_noise(m, real.device()); });
+    require(n % m == 0, "a batch of " + std::to_string(n) + " images cannot be split into packs of model.pack = " +
+                            std::to_string(m), "choose train.batch_size (per rank) as a multiple of model.pack");
+    z = draw_for_batch(n, [&](int64_t c) { return make_noise(c, real.device()); });
     const bool last = (k == knobs_.d_steps - 1);
     {
       // Only the last D step's fakes feed the generator update; earlier ones need no graph.
@@ -229,15 +285,15 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
       fake = generate(z, labels);  // [N, C, H, W]
     }
     clear_grads(*D_);
-    real_out = discriminate(d_input(real), labels);          // [N, 1]
-    fake_out = discriminate(d_input(fake.detach()), labels);  // [N, 1]
-    auto targets = real_targets(n, knobs_.label_smoothing, knobs_.smoothing_uniform, knobs_.label_flip,
+    auto critic = [&](const torch::Tensor& x) { return discriminate(packed(x), labels); };
+    real_out = critic(d_input(real));          // [N/m, 1]
+    fake_out = critic(d_input(fake.detach()));  // [N/m, 1]
+    auto targets = real_targets(n / m, knobs_.label_smoothing, knobs_.smoothing_uniform, knobs_.label_flip,
                                 real_out.options());
     loss_d = discriminator_loss(knobs_.loss, real_out, targets, fake_out);
     Scalars extra_report;
     if (auto extra = d_extra_loss(z, labels, extra_report); extra.defined()) loss_d = loss_d + extra;
     if (last) report.insert(report.end(), extra_report.begin(), extra_report.end());
-    auto critic = [&](const torch::Tensor& x) { return discriminate(x, labels); };
     if (knobs_.gp_weight > 0) {
       gp = gradient_penalty(critic, d_input(real), d_input(fake.detach()));
       loss_d = loss_d + knobs_.gp_weight * gp;
@@ -249,7 +305,7 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
       loss_d = loss_d + 0.5 * knobs_.r1_weight * double(knobs_.r1_every) * r1;
       last_r1_ = r1.detach();
     }
-    if (ada_) ada_->observe(real_out, n * batch_shard().world);
+    if (ada_) ada_->observe(real_out, n / m * batch_shard().world);
     loss_d.backward();
     if (ctx.after_backward) ctx.after_backward("D");
     opt_d_->step();
@@ -259,18 +315,32 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
     }
   }
 
+  // G's loss through D: the adversarial term, InfoGAN's hook and feature matching
+  // (the mean of D's features on the fakes against their mean on the last real batch).
+  auto generator_objective = [&] {
+    auto loss = generator_loss(knobs_.loss, discriminate(packed(d_input(fake)), labels));
+    if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss = loss + extra;
+    if (knobs_.feature_matching > 0) {
+      torch::Tensor target;
+      {
+        torch::NoGradGuard no_grad;
+        target = discriminator_features(packed(d_input(real)), labels).mean(0);  // [F]
+      }
+      auto fm = (discriminator_features(packed(d_input(fake)), labels).mean(0) - target).square().mean();
+      report.emplace_back("feature_matching", fm.detach());
+      loss = loss + knobs_.feature_matching * fm;
+    }
+    return loss;
+  };
   // Generator update through a frozen D: no gradients are computed for D's weights.
   torch::Tensor loss_g;
   if (warmup) {
     torch::NoGradGuard no_grad;
-    loss_g = generator_loss(knobs_.loss, discriminate(d_input(fake), labels));
-    if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss_g = loss_g + extra;
+    loss_g = generator_objective();
   } else {
     set_requires_grad(*D_, false);
     clear_grads(*G_);
-    auto gen_out = discriminate(d_input(fake), labels);  // [N, 1]
-    loss_g = generator_loss(knobs_.loss, gen_out);
-    if (auto extra = g_extra_loss(z, labels, report); extra.defined()) loss_g = loss_g + extra;
+    loss_g = generator_objective();
     loss_g.backward();
     set_requires_grad(*D_, true);
     if (ctx.after_backward) ctx.after_backward("G");
@@ -278,9 +348,16 @@ Scalars TwoPlayerGan::step(const Batch& batch, StepContext& ctx) {
     if (ema_) ema_->update();
   }
 
+  return step_scalars(loss_d, loss_g, real_out, fake_out, gp, report);
+}
+
+// What a step logs: the losses, D's mean outputs, the penalties and ADA's state, then the hooks' report.
+Scalars TwoPlayerGan::step_scalars(const torch::Tensor& loss_d, const torch::Tensor& loss_g,
+                                   const torch::Tensor& real_out, const torch::Tensor& fake_out, const torch::Tensor& gp,
+                                   const Scalars& report) const {
   Scalars out{{"loss_d", loss_d.detach()}, {"loss_g", loss_g.detach()}};
   auto r = real_out.detach().to(torch::kFloat32), f = fake_out.detach().to(torch::kFloat32);
-  if (logits) {
+  if (loss_uses_logits(knobs_.loss)) {
     out.emplace_back("d_real", torch::sigmoid(r).mean());
     out.emplace_back("d_fake", torch::sigmoid(f).mean());
   } else {
@@ -329,6 +406,11 @@ onnx::Metadata TwoPlayerGan::export_generator(onnx::Graph& graph, const std::str
   graph.output(image, "image", onnx::kFloat, {"N", shape_.channels, shape_.size, shape_.size},
                "generated images [N, C, H, W] in [-1, 1]");
   return {{"latent_layout", noise_layout()}};
+}
+
+torch::Tensor TwoPlayerGan::discriminator_features(const torch::Tensor&, const torch::Tensor&) {
+  throw Error("model '" + name() + "' does not expose its discriminator's features",
+              "train.feature_matching applies to mlp, dcgan, cgan, wgan and wgan-gp");
 }
 
 std::string TwoPlayerGan::export_generate(onnx::Graph& graph, const std::string&, const std::string&) {

@@ -27,6 +27,7 @@
 #include "duel/core/rng.h"
 #include "duel/core/shard.h"
 #include "duel/data/dataset.h"
+#include "duel/data/points.h"
 #include "duel/data/loader.h"
 #include "duel/io/image.h"
 #include "duel/models/capabilities.h"
@@ -284,7 +285,9 @@ void Trainer::build_loader() {
 
 // The preview grid's fixed inputs, as the model makes them (kept in checkpoints).
 void Trainer::make_fixed_inputs() {
-  preview_ = model_->preview_inputs(data_, opts_.grid, shape_.size, device_);
+  // Point data (data/points.h) previews as a scatter plot of 2500 samples, the count its benchmark scores.
+  const int64_t n = is_point_shape(shape_.channels, shape_.size) ? 2500 : opts_.grid;
+  preview_ = model_->preview_inputs(data_, n, shape_.size, device_);
   st_.shape = shape_;
   st_.fixed_noise = preview_.request.noise;
   st_.fixed_labels = preview_.request.labels;
@@ -435,7 +438,9 @@ std::string Trainer::save_grid(const std::string& path, bool periodic) {
     SampleRequest request{st_.fixed_noise, st_.fixed_labels};
     request.text = st_.fixed_text;
     g.samples = require_capability<NoiseSampler>(*model_).sample(request);
-    g.grid = make_grid(g.samples, int64_t(std::ceil(std::sqrt(double(g.samples.size(0))))));
+    g.grid = is_point_shape(shape_.channels, shape_.size)
+                 ? plot_points(g.samples, data_)
+                 : make_grid(g.samples, int64_t(std::ceil(std::sqrt(double(g.samples.size(0))))));
   }
   g.png = encode_png(g.grid);
   write_file_atomic(path, g.png);

@@ -6,6 +6,7 @@
 //        [--dataset fashion-mnist] [--out results.json]
 //   duel experiment text2img --checkpoint F [--n 500] [--n-attribute 200] [--features FILE] [--out results.json]
 //        (src/apps/text2img_eval.cpp)
+//   duel experiment modes --work DIR [--quick] ... (cmd_experiment_modes.cpp, src/apps/mode_bench.cpp)
 #include <cstdio>
 #include <filesystem>
 
@@ -31,7 +32,7 @@ struct ExperimentArgs {
 
 Action add_experiment(CLI::App& app) {
   auto a = std::make_shared<ExperimentArgs>();
-  auto* cmd = app.add_subcommand("experiment", "run a measured experiment (augmentation, text2img)");
+  auto* cmd = app.add_subcommand("experiment", "run a measured experiment (augmentation, text2img, modes)");
   cmd->require_subcommand(1);
   auto* aug = cmd->add_subcommand(
       "augmentation", "does adding a cgan's images to a small labelled subset help a classifier? (mean ± std over seeds)");
@@ -64,7 +65,10 @@ Action add_experiment(CLI::App& app) {
   t2i->add_option("--data-path", t->data_path, "folder of the Fashion-MNIST IDX files (default: the checkpoint's)");
   t2i->add_option("--seed", t->seed, "seed of the prompts and noise");
   t2i->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
-  return [a, t, t_out, t2i]() -> int {
+  CLI::App* modes = nullptr;
+  Action modes_action = add_experiment_modes(*cmd, modes);
+  return [a, t, t_out, t2i, modes, modes_action]() -> int {
+    if (modes->parsed()) return modes_action();
     apply_threads(a->threads);
     if (t2i->parsed()) {
       check_output_file(*t_out, "--out", ".json", "results.json");

@@ -35,6 +35,10 @@ void add_help_texts(CLI::App& app);
 std::optional<int> check_argv(CLI::App& app, int argc, char** argv);
 int report_parse_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv);
 
+// `duel experiment modes` (cmd_experiment_modes.cpp): declared on the
+// experiment command; the action runs when `modes` was parsed.
+Action add_experiment_modes(CLI::App& experiment, CLI::App*& modes);
+
 // Shared helpers.
 void apply_threads(int threads);  // --threads handling (0: all cores)
 // Checks an output file argument before any work: `path` ends in `ext`

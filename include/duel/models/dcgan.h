@@ -12,6 +12,7 @@
 #include <string>
 
 #include "duel/io/onnx.h"
+#include "duel/nn/minibatch.h"
 
 namespace duel {
 
@@ -27,6 +28,7 @@ struct DcganOptions {
   TORCH_ARG(bool, spectral_norm) = false; // D: spectrally normalised convolutions (nn/spectral_norm.h)
   TORCH_ARG(std::string, norm) = "batch"; // D: batch, layer (GroupNorm(1, c)) or none
   TORCH_ARG(double, dropout) = 0.0;        // D: dropout probability after each activation (0: none)
+  TORCH_ARG(MinibatchOptions, minibatch) = {};  // D: a minibatch layer between trunk and head (nn/minibatch.h)
 };
 
 // Number of stride-2 stages for a supported size; throws duel::Error otherwise.
@@ -53,7 +55,7 @@ class DcganDiscriminatorImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // x [N, C (+extra), size, size] -> trunk features [N, feature_channels(), k, k] (k = 3 at 28 px, else 4)
   torch::Tensor features(const torch::Tensor& x);
-  // trunk features -> logits [N, 1]
+  // trunk features -> (minibatch layer) -> logits [N, 1]
   torch::Tensor head(const torch::Tensor& h);
   int64_t feature_channels() const { return feature_channels_; }
   DcganOptions options;
@@ -61,6 +63,7 @@ class DcganDiscriminatorImpl : public torch::nn::Module {
  private:
   torch::nn::Sequential trunk{nullptr};
   torch::nn::AnyModule out;
+  MinibatchLayer minibatch{nullptr};  // null without one
   int64_t feature_channels_ = 0;
 };
 TORCH_MODULE(DcganDiscriminator);

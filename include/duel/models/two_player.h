@@ -17,6 +17,9 @@
 //   train.diffaug         differentiable augmentation of real and fake alike
 //   train.ema             exponential moving average of G's weights, used by sample()
 //   train.d_warmup        the first N iterations update only D (pre-training the discriminator)
+//   model.pack            PacGAN: D judges m samples at once, concatenated along channels
+//   train.feature_matching  G also matches the mean of D's features on real and fake (Salimans et al.)
+//   model.minibatch       a minibatch layer in D (nn/minibatch.h), for the models that build one
 //   optim.optimizer       adam | rmsprop | sgd (momentum), separate rates for G and D (TTUR)
 // Subclasses supply the nets through generate()/discriminate() and may add
 // loss terms through the d_extra_loss/g_extra_loss hooks (InfoGAN's
@@ -32,6 +35,7 @@
 #include "duel/models/model.h"
 #include "duel/nn/ada.h"
 #include "duel/nn/ema.h"
+#include "duel/nn/minibatch.h"
 
 namespace duel {
 
@@ -53,11 +57,25 @@ struct AdversarialKnobs {
   double weight_clip = 0.0;
   std::string diffaug;  // "" or a comma list of translation, cutout, color
   double ema = 0.0;     // 0: off
+  int64_t pack = 1;              // model.pack: samples per discriminator decision (1: plain GAN)
+  double feature_matching = 0.0; // train.feature_matching: weight of the feature-matching term (0: off)
   static AdversarialKnobs from_config(const Config& cfg);
   // Throws duel::Error naming the key when a setting only TwoPlayerGan's step
   // implements (train.r1_every, drift_weight, ada_target) is set for `model`,
   // which trains with its own step.
   void refuse_two_player_only(const std::string& model) const;
+};
+
+// model.minibatch, model.mbd_kernels, model.mbd_dims as nn/minibatch.h takes them.
+MinibatchOptions minibatch_options(const Config& cfg);
+
+// What a model's discriminator was built for beyond D(x). The options that
+// need it (model.pack, train.feature_matching, model.minibatch) are refused,
+// naming the key and the model, by a model whose discriminator lacks it.
+struct DiscriminatorTraits {
+  bool packs = false;      // built for inputs of model.pack x the data's channels
+  bool features = false;   // overrides discriminator_features()
+  bool minibatch = false;  // builds the minibatch layer model.minibatch names
 };
 
 // An optimizer over `params` as optim.optimizer and optim.<prefix>_lr/_beta1/_beta2 say.
@@ -67,7 +85,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const
 class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::GeneratorExport {
  public:
   TwoPlayerGan(const Config& cfg, const DataShape& shape, std::shared_ptr<torch::nn::Module> generator,
-               std::shared_ptr<torch::nn::Module> discriminator);
+               std::shared_ptr<torch::nn::Module> discriminator, const DiscriminatorTraits& traits = {});
 
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> nets() override;
   std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
@@ -95,6 +113,10 @@ class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::Generato
   virtual torch::Tensor generate_sample(const SampleRequest& request) { return generate(request.noise, request.labels); }
   // images [N, C, H, W] (+ labels) -> raw outputs [N, 1]
   virtual torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& labels) = 0;
+  // D's features before its last layer, flattened to [N, F] (what feature
+  // matching compares); x as discriminate() takes it (already packed). Models
+  // that declare DiscriminatorTraits::features override it.
+  virtual torch::Tensor discriminator_features(const torch::Tensor& x, const torch::Tensor& labels);
   // ONNX counterpart of generate(): z and label are value names (label "" when
   // unconditional); returns the name of the image [N, C, H, W]. The default
   // throws duel::Error (the model has no export).
@@ -112,6 +134,9 @@ class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::Generato
   virtual torch::Tensor g_extra_loss(const torch::Tensor& z, const torch::Tensor& labels, Scalars& report) {
     return {};
   }
+  // What step() logs (losses, D's outputs, penalties, ADA, then the hooks' `report`).
+  Scalars step_scalars(const torch::Tensor& loss_d, const torch::Tensor& loss_g, const torch::Tensor& real_out,
+                       const torch::Tensor& fake_out, const torch::Tensor& gp, const Scalars& report) const;
   // Fakes of a conditional model carry the labels of the real batch they are paired with.
   int64_t latent_dim_;
   DataShape shape_;
