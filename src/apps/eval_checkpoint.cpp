@@ -21,6 +21,7 @@
 #include "duel/core/error.h"
 #include "duel/core/files.h"
 #include "duel/data/dataset.h"
+#include "duel/data/points.h"
 #include "duel/io/npy.h"
 #include "duel/models/model.h"
 #include "duel/train/run_folder.h"
@@ -152,6 +153,11 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   rep.model = ck.model_name();
   rep.checkpoint = req.checkpoint;
   rep.dataset = cfg.get_string("data.dataset");
+  require(!is_point_dataset(rep.dataset),
+          "checkpoint '" + req.checkpoint + "' draws 2-D points (data.dataset = " + rep.dataset +
+              "): FID and the other image metrics need images",
+          "score its mode coverage with `duel experiment modes --protocol " + rep.dataset +
+              "` (docs/modes.md), and look at its samples/final.png");
   std::unique_ptr<FeatureExtractor> owned_net = req.extractor ? nullptr : open_features(rep, req.features, say);
   FeatureExtractor* net = req.extractor ? req.extractor : owned_net.get();
   if (req.extractor) rep.features = net->identity();

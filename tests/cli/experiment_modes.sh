@@ -54,4 +54,5 @@ assert struct.unpack('>II', png[16:24]) == (480, 480) and png[25] == 2, 'final.p
 "$DUEL" sample -k "$WORK/grid" --n 300 --out "$WORK/grid.png" --threads 1 >/dev/null 2>&1 || fail "sample points"
 [ -s "$WORK/grid.png" ] || fail "no scatter plot from duel sample"
 expect_exit 2 "draws 2-D points" -- "$DUEL" sample -k "$WORK/grid" --n 4 --each "$WORK/each" --threads 1
+expect_exit 2 "duel experiment modes --protocol grid25" -- "$DUEL" eval --checkpoint "$WORK/grid" --threads 1
 finish
