@@ -22,10 +22,10 @@ int64_t MinibatchLayerImpl::extra() const {
 }
 
 torch::Tensor minibatch_closeness(const torch::Tensor& m) {
-  // m [N, B, C] -> [B, N, C] -> L1 distances [B, N, N] -> sum over j != i of exp(-d) [N, B]
-  auto per_kernel = m.transpose(0, 1).contiguous();
-  auto d = torch::cdist(per_kernel, per_kernel, 1.0);
-  return torch::exp(-d).sum(2).sub(1.0).t();  // the j = i term is exp(0) = 1
+  // m [N, B, C] -> L1 distances d [N, N, B] -> sum over j != i of exp(-d) [N, B]. Broadcast
+  // differences rather than cdist(p = 1), whose CPU backward was 4x slower per training step.
+  auto d = (m.unsqueeze(1) - m.unsqueeze(0)).abs().sum(3);
+  return torch::exp(-d).sum(1).sub(1.0);  // the j = i term is exp(0) = 1
 }
 
 torch::Tensor MinibatchLayerImpl::forward(const torch::Tensor& h) {
