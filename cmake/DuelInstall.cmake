@@ -33,7 +33,7 @@ set(DUEL_PUBLIC_HEADERS
 # compiles every installed header against the install prefix alone, so a
 # missing one fails the suite.
 set(DUEL_SUPPORT_HEADERS
-    data/text.h io/onnx.h models/interpolation.h nn/ada.h nn/ema.h nn/feature_net.h
+    data/text.h io/onnx.h models/interpolation.h nn/ada.h nn/ema.h nn/feature_net.h nn/minibatch.h
     train/distributed.h train/run_logs.h)
 foreach(h IN LISTS DUEL_PUBLIC_HEADERS DUEL_SUPPORT_HEADERS)
   get_filename_component(dir ${h} DIRECTORY)
