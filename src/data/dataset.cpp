@@ -20,6 +20,7 @@
 #include "duel/io/image.h"
 #include "duel/data/class_filter.h"
 #include "duel/data/fetch.h"
+#include "duel/data/package_sets.h"
 #include "duel/data/packed.h"
 #include "duel/data/pairs.h"
 #include "duel/data/points.h"
@@ -43,8 +44,9 @@ namespace {
 // This part's config keys (include/duel/core/config.h).
 const bool keys_registered = [] {
   register_string_key("data.dataset", "fashion-mnist",
-                      {"fashion-mnist", "mnist", "cifar10", "stacked-mnist", "ring8", "grid25", "folder:", "packed:"},
-                      "fashion-mnist, mnist, cifar10, folder:<path>, packed:<file.dueldata>, stacked-mnist (three MNIST "
+                      {"fashion-mnist", "mnist", "cifar10", "crawl-tiles", "emoji", "textures", "stacked-mnist", "ring8", "grid25",
+                       "folder:", "packed:"},
+                      "fashion-mnist, mnist, cifar10, crawl-tiles, emoji, textures (`duel data get`), folder:<path>, packed:<file.dueldata>, stacked-mnist (three MNIST "
                       "digits as the channels of one image, 1000 classes) or the 2-D mixtures ring8 and grid25 "
                       "(docs/modes.md)", true);
   register_bool_key("data.in_memory", false,
@@ -532,6 +534,14 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
   } else if (name == "cifar10") {
     if (path.empty()) path = default_dataset_path(name);
     s = load_cifar10(path, split);
+  } else if (find_package_set(name)) {
+    if (path.empty()) path = default_dataset_path(name);
+    std::error_code ec;
+    require(fs::is_directory(path + "/" + split, ec), "dataset " + name + " has no " + split + " split under '" + path + "'",
+            "prepare it with `duel data get " + name + "` (offline, from the Debian package " + find_package_set(name)->package +
+                "), or set data.path");
+    s = load_image_folder(path + "/" + split, size, channels);
+    s.description = name + " " + split + " (" + path + ", " + std::to_string(s.size()) + " images)";
   } else if (name.rfind("packed:", 0) == 0) {
     s = open_packed_checked(name.substr(7), size, channels);
   } else if (name.rfind("folder:", 0) == 0) {

