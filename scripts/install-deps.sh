@@ -16,7 +16,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libstb-dev
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist crawl-tiles-data fonts-noto-color-emoji openarena-081-textures
   nodejs chromium
   python3-torch python3-numpy
 )

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "duel/apps/contrastive.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/data/dataset.h"
@@ -95,22 +96,27 @@ FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::fu
     require(parent.empty() || fs::is_directory(parent), "cannot create the folder of --out '" + o.out + "'",
             "check the path and its permissions");
   }
+  require(o.method == "classifier" || o.method == "contrastive", "unknown feature training method '" + o.method + "'",
+          "use classifier (needs labels) or contrastive (any images)");
+  const bool supervised = o.method == "classifier";
   Config cfg;
   cfg.set("data.dataset", o.dataset);
   cfg.set("data.path", o.data_path);
   cfg.set("data.limit", o.limit);
+  cfg.set("data.image_size", o.image_size);
+  cfg.set("data.channels", o.channels);
   ImageSet train = open_dataset(cfg, "train");
   cfg.set("data.limit", int64_t(0));
   ImageSet test = open_dataset(cfg, "test");
-  require(train.has_labels() && test.has_labels() && train.num_classes >= 2,
-          "dataset '" + o.dataset + "' has no class labels; a feature network is a classifier",
-          "use a labelled dataset (fashion-mnist, mnist, cifar10, or a folder with one subfolder per class)");
+  require(!supervised || (train.has_labels() && test.has_labels() && train.num_classes >= 2),
+          "dataset '" + o.dataset + "' has no class labels; a classifier feature network needs them",
+          "use --method contrastive (self-supervised, any images), or a labelled dataset");
   require(train.images.size(2) == train.images.size(3), "feature networks need square images", "set data.image_size");
   say("train: " + train.description);
   say("test:  " + test.description);
 
   const auto t0 = std::chrono::steady_clock::now();
-  FeatureNet net = fit_classifier(train, o, info);
+  FeatureNet net = supervised ? fit_classifier(train, o, info) : fit_contrastive(train, o, info);
   const int64_t total = o.steps > 0 ? o.steps : o.epochs * (train.size() / o.batch_size);  // as the loader counts (drop_last)
   {
     // Scale the features so their mean square per dimension is 1 on (up to 10,000) train
@@ -136,7 +142,14 @@ FeatureTrainResult train_feature_net(const FeatureTrainOptions& o, const std::fu
   id.input_size = net->options.size();
   auto measure = make_feature_extractor(net, id);
   FeatureTrainResult r;
-  r.test_accuracy = classifier_accuracy(*measure, test.images, test.labels);
+  if (supervised) {
+    r.test_accuracy = classifier_accuracy(*measure, test.images, test.labels);
+  } else if (train.has_labels() && test.has_labels()) {  // how well the features separate classes they never saw
+    r.test_accuracy = knn_accuracy(measure->extract(train.images).features, train.labels,
+                                   measure->extract(test.images).features, test.labels, 5);
+  } else {
+    r.test_accuracy = -1;
+  }
   r.test_images = test.size();
   id.accuracy = r.test_accuracy;
   save_feature_net(net, id, o.out);

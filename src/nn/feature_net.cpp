@@ -60,11 +60,10 @@ FeatureNetImpl::FeatureNetImpl(const FeatureNetOptions& o) : options(o) {
   body->push_back(nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({3, 3})));
   embed = nn::Linear(in * 9, o.feature_dim());
   dropout = nn::Dropout(o.dropout());
-  head = nn::Linear(o.feature_dim(), o.num_classes());
   register_module("body", body);
   register_module("embed", embed);
   register_module("dropout", dropout);
-  register_module("head", head);
+  if (o.num_classes() > 0) head = register_module("head", nn::Linear(o.feature_dim(), o.num_classes()));  // 0: self-supervised, no classifier
   feature_scale = register_buffer("feature_scale", torch::ones({}));
 }
 
@@ -75,6 +74,8 @@ torch::Tensor FeatureNetImpl::features(const torch::Tensor& x) {
 }
 
 torch::Tensor FeatureNetImpl::classify(const torch::Tensor& f) {
+  require(!head.is_empty(), "this feature network was trained without labels and has no classifier",
+          "use a network trained with --method classifier for class probabilities");
   // f [N, feature_dim] -> [N, num_classes]
   return head->forward(dropout->forward(f / feature_scale));  // the head learned unscaled features
 }
@@ -164,6 +165,7 @@ class DuelFeatureExtractor : public FeatureExtractor {
   Extracted forward_batch(const torch::Tensor& x) override {
     // x [B, C, S, S] -> features [B, 128], probs [B, K]
     auto f = net_->features(x);
+    if (net_->head.is_empty()) return {f, torch::Tensor()};  // self-supervised: features only
     return {f, torch::softmax(net_->classify(f), 1)};
   }
 

@@ -24,6 +24,14 @@ struct FeatureTrainOptions {
   double lr = 3e-3;          // Adam, cosine-decayed to 0 over the run
   bool augment = false;      // random horizontal flips and +-2 px shifts (helps longer runs)
   uint64_t seed = 1;
+  // "classifier": supervised on the labels; "contrastive": self-supervised
+  // (SimCLR's NT-Xent over two augmented views; apps/contrastive.h), for
+  // data without labels. Its accuracy is that of a 5-NN classifier on the
+  // features where the data has labels, else -1.
+  std::string method = "classifier";
+  double temperature = 0.2;  // contrastive: NT-Xent temperature
+  int64_t image_size = 0;    // resize the data to this side first (0: as stored)
+  int64_t channels = 0;      // 1 or 3 (0: as stored)
 };
 
 struct FeatureTrainResult {
