@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Times duel's dcgan28 training step and the PyTorch eager reference
+# Times duel's dcgan training step and the PyTorch eager reference
 # (../shared/bench/dcgan_ref.py) side by side on the same cores, alternating
-# the two REPS times, and prints both medians and their ratio.
+# the two REPS times, and prints both medians and their ratio. --size,
+# --channels and --width pick the same DCGAN family in both (28 px gray is
+# the dcgan28 preset on Fashion-MNIST; other sizes use synthetic data, as the
+# reference does). --gemm also measures the machine's float32 GEMM peak and
+# prints the share of it each side reaches (FLOPs per image from
+# scripts/dcgan_flops.py).
 #
 #   scripts/bench-compare.sh [--reps 5] [--steps 100] [--threads 2] [--synthetic] [--device cpu|cuda]
+#                            [--size 28] [--channels 1] [--width 64] [--gemm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPS=5 STEPS=100 THREADS=$(nproc) SYNTH="" DEVICE=cpu
+REPS=5 STEPS=100 THREADS=$(nproc) SYNTH="" DEVICE=cpu SIZE=28 CHANNELS=1 WIDTH=64 GEMM=""
 REF=${DUEL_REF:-../shared/bench/dcgan_ref.py}
 BENCH=${DUEL_BENCH:-build/duel-bench}
 PYTHON=${DUEL_PYTHON:-/usr/bin/python3}
@@ -17,16 +23,27 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --synthetic) SYNTH=--synthetic; shift ;;
     --device) DEVICE=$2; shift 2 ;;
-    *) echo "usage: $0 [--reps N] [--steps N] [--threads N] [--synthetic] [--device cpu|cuda]" >&2; exit 2 ;;
+    --size) SIZE=$2; shift 2 ;;
+    --channels) CHANNELS=$2; shift 2 ;;
+    --width) WIDTH=$2; shift 2 ;;
+    --gemm) GEMM=1; shift ;;
+    *) echo "usage: $0 [--reps N] [--steps N] [--threads N] [--synthetic] [--device cpu|cuda] [--size N] [--channels 1|3] [--width N] [--gemm]" >&2; exit 2 ;;
   esac
 done
 [ -x "$BENCH" ] || { echo "error: $BENCH not built; run 'make build' first" >&2; exit 2; }
 [ -f "$REF" ] || { echo "error: reference $REF not found (expected beside the project in ../shared)" >&2; exit 2; }
+case "$CHANNELS" in 1|3) ;; *) echo "error: --channels must be 1 or 3" >&2; exit 2 ;; esac
+case "$SIZE" in 28|16|32|64|128|256) ;; *) echo "error: --size must be 28 or a power of two from 16 to 256" >&2; exit 2 ;; esac
+# Other sizes and channels than the preset's Fashion-MNIST: synthetic data on both sides.
+if [ "$SIZE" != 28 ] || [ "$CHANNELS" != 1 ]; then SYNTH=--synthetic; fi
+SETS=(--set "run.device=$DEVICE" --set "data.image_size=$SIZE" --set "data.channels=$CHANNELS"
+      --set "model.g_width=$WIDTH" --set "model.d_width=$WIDTH")
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$THREADS
 ours=() theirs=()
 for i in $(seq "$REPS"); do
-  r=$("$PYTHON" "$REF" --steps "$STEPS" --threads "$THREADS" --device "$DEVICE" $SYNTH)
-  d=$("$BENCH" --config configs/dcgan28.toml --steps "$STEPS" --threads "$THREADS" --set "run.device=$DEVICE" $SYNTH)
+  r=$("$PYTHON" "$REF" --steps "$STEPS" --threads "$THREADS" --device "$DEVICE" --size "$SIZE" --channels "$CHANNELS" \
+      --width "$WIDTH" $SYNTH)
+  d=$("$BENCH" --config configs/dcgan28.toml --steps "$STEPS" --threads "$THREADS" "${SETS[@]}" $SYNTH)
   echo "rep $i  reference: $r" >&2
   echo "rep $i  duel:      $d" >&2
   theirs+=("$(sed -E 's/.*"img_per_s": ([0-9.]+).*/\1/' <<<"$r")")
@@ -35,7 +52,27 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 m_ref=$(median "${theirs[@]}") m_duel=$(median "${ours[@]}")
 ratio=$(awk -v a="$m_duel" -v b="$m_ref" 'BEGIN {printf "%.2f", a / b}')
-echo "dcgan28 training step, batch 64, $THREADS thread(s), device $DEVICE, $REPS reps x $STEPS steps"
+echo "dcgan training step, ${SIZE} px, $CHANNELS channel(s), width $WIDTH, batch 64, $THREADS thread(s), device $DEVICE, $REPS reps x $STEPS steps"
 echo "pytorch-eager median img/s: $m_ref"
 echo "duel median img/s:          $m_duel"
 echo "ratio (duel / reference):   $ratio"
+if [ -n "$GEMM" ]; then
+  peak=$("$PYTHON" - "$THREADS" <<'PY'
+import sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+for _ in range(3): a @ b
+best = 0.0
+for _ in range(5):
+    t = time.perf_counter(); [a @ b for _ in range(5)]; dt = time.perf_counter() - t
+    best = max(best, 5 * 2 * 2048 ** 3 / dt / 1e9)
+print(f"{best:.1f}")
+PY
+)
+  flops=$("$PYTHON" scripts/dcgan_flops.py --size "$SIZE" --channels "$CHANNELS" --width "$WIDTH")
+  awk -v p="$peak" -v f="$flops" -v r="$m_ref" -v d="$m_duel" 'BEGIN {
+    printf "GEMM peak (float32 2048^3, %s threads): %.1f GFLOP/s\n", ENVIRON["OMP_NUM_THREADS"], p
+    printf "training FLOPs per image (estimate):  %.3f GFLOP\n", f / 1e9
+    printf "pytorch-eager: %.1f GFLOP/s = %.0f%% of peak\n", r * f / 1e9, 100 * r * f / 1e9 / p
+    printf "duel:          %.1f GFLOP/s = %.0f%% of peak\n", d * f / 1e9, 100 * d * f / 1e9 / p }'
+fi
