@@ -1,11 +1,15 @@
 // duel-bench: throughput of one model's training step, printed as one JSON
 // line in the same form as the PyTorch reference (shared/bench/dcgan_ref.py):
 //
-//   duel-bench --config configs/dcgan28.toml --steps 100 --threads 2 [--synthetic]
+//   duel-bench --config configs/dcgan28.toml --steps 100 --threads 2 [--synthetic] [--profile trace.json]
+//
+// --profile records the timed steps with LibTorch's profiler as a Chrome
+// trace (scripts/profile_summary.py sums it by operator).
 //
 // The step timed is exactly `duel train`'s (GanModel::step with the loader
 // feeding batches), without logging, sampling or checkpoints.
 #include <sys/resource.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>
 #include <ctime>
@@ -32,6 +36,7 @@ int main(int argc, char** argv) {
   int64_t steps = 100, warmup = 5;
   int threads = 0;
   bool synthetic = false;
+  std::string profile;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -48,8 +53,9 @@ int main(int argc, char** argv) {
       else if (a == "--warmup") warmup = std::stoll(next());
       else if (a == "--threads") threads = std::stoi(next());
       else if (a == "--synthetic") synthetic = true;
+      else if (a == "--profile") profile = next();
       else {
-        std::fprintf(stderr, "usage: duel-bench [--config F] [--set k=v]... [--steps N] [--warmup N] [--threads N] [--synthetic]\n");
+        std::fprintf(stderr, "usage: duel-bench [--config F] [--set k=v]... [--steps N] [--warmup N] [--threads N] [--synthetic] [--profile F]\n");
         return 2;
       }
     } catch (const std::exception&) {
@@ -102,7 +108,12 @@ int main(int argc, char** argv) {
     };
     const double c0 = cpu_now();
     auto t0 = std::chrono::steady_clock::now();
-    run(steps);
+    if (profile.empty()) {
+      run(steps);
+    } else {
+      torch::autograd::profiler::RecordProfile record(profile);
+      run(steps);
+    }
     double loss_d = last[0].second.item<double>(), loss_g = last[1].second.item<double>();
     if (cuda) torch::cuda::synchronize();
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
