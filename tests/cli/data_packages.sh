@@ -44,6 +44,14 @@ expect_exit 2 "contrastive training needs a batch of >= 2 images" -- "$DUEL" fea
 expect_exit 2 "use --method contrastive" -- "$DUEL" features train --dataset "folder:$FIXTURES/folder-rgb/circle" \
   --out "$WORK/y.duelfeat" --steps 1
 
+# data.only_class keeps one class; out of range is refused by name.
+out=$("$DUEL" train --out "$WORK/only" --set "data.dataset=folder:$FIXTURES/folder-rgb" --set data.only_class=1 \
+  --set train.steps=1 --set train.batch_size=4 --set model.g_width=8 --set model.d_width=8 --set data.image_size=32 \
+  --set data.channels=3 --threads 1 2>&1) || fail "train with data.only_class: $out"
+grep -q "class 1 (square): 12 images" <<<"$out" || fail "data.only_class = 1 did not keep the 12 squares: $(head -3 <<<"$out")"
+expect_exit 2 "data.only_class = 7 is out of range" -- "$DUEL" train --out "$WORK/only7" \
+  --set "data.dataset=folder:$FIXTURES/folder-rgb" --set data.only_class=7 --set train.steps=1
+
 # Real package files: crawl-tiles and emoji take seconds.
 [ -d /usr/share/crawl/dat/tiles ] && [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] ||
   skip "crawl-tiles-data or fonts-noto-color-emoji is not installed (scripts/install-deps.sh installs them)"
