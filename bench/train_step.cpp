@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     duel::Scalars last;
     auto run = [&](int64_t n) {
       for (int64_t i = 0; i < n; ++i) {
-        duel::AutocastScope amp(cuda && cfg.get_string("perf.amp") == "bf16");
+        duel::AutocastScope amp(cfg.get_string("perf.amp") == "bf16", !cuda);
         last = model->step(loader.next(), ctx);
       }
     };

@@ -101,21 +101,25 @@ FeatureNet fit_contrastive(const ImageSet& train, const FeatureTrainOptions& o, 
   return net;
 }
 
-double knn_accuracy(const torch::Tensor& train_f, const torch::Tensor& train_y, const torch::Tensor& test_f,
-                    const torch::Tensor& test_y, int64_t k) {
-  require(train_f.size(0) >= k && test_f.size(0) > 0, "k-NN accuracy needs at least k train rows and one test row");
-  const int64_t classes = std::max(train_y.max().item<int64_t>(), test_y.max().item<int64_t>()) + 1;
-  int64_t correct = 0;
+torch::Tensor knn_predict(const torch::Tensor& train_f, const torch::Tensor& train_y, const torch::Tensor& query_f, int64_t k) {
+  require(train_f.size(0) >= k && k >= 1, "k-NN needs at least k train rows");
+  const int64_t classes = train_y.max().item<int64_t>() + 1;
   auto a = train_f.to(torch::kFloat32);
-  for (int64_t i = 0; i < test_f.size(0); i += 500) {
-    auto q = test_f.slice(0, i, i + 500).to(torch::kFloat32);
-    auto d = torch::cdist(q, a);
-    auto nn = std::get<1>(d.topk(k, 1, false));                       // [q, k]
+  std::vector<torch::Tensor> out;
+  for (int64_t i = 0; i < query_f.size(0); i += 500) {
+    auto q = query_f.slice(0, i, i + 500).to(torch::kFloat32);
+    auto nn = std::get<1>(torch::cdist(q, a).topk(k, 1, false));  // [q, k]
     auto votes = torch::zeros({q.size(0), classes}).scatter_add_(1, train_y.index({nn.reshape(-1)}).view({q.size(0), k}),
                                                                  torch::ones({q.size(0), k}));
-    correct += votes.argmax(1).eq(test_y.slice(0, i, i + 500)).sum().item<int64_t>();
+    out.push_back(votes.argmax(1));
   }
-  return double(correct) / double(test_f.size(0));
+  return out.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(out);
+}
+
+double knn_accuracy(const torch::Tensor& train_f, const torch::Tensor& train_y, const torch::Tensor& test_f,
+                    const torch::Tensor& test_y, int64_t k) {
+  require(test_f.size(0) > 0, "k-NN accuracy needs a test row");
+  return knn_predict(train_f, train_y, test_f, k).eq(test_y).to(torch::kFloat64).mean().item<double>();
 }
 
 }  // namespace duel

@@ -106,7 +106,8 @@ std::string translation_text(const TranslationReport& r) {
     out += format("  (against the target; L1 in [0, 1] pixel units; outputs scored as 8-bit images)\n");
   }
   if (r.acc_ab) {
-    out += format("\n  classifier (%s, hash %s) recognises:\n", r.features->path.c_str(), r.features->hash.c_str());
+    out += format("\n  classifier (%s, hash %s%s%s) recognises:\n", r.features->path.c_str(), r.features->hash.c_str(),
+                  r.domain_method.empty() ? "" : "; ", r.domain_method.c_str());
     out += format("    G_AB(A) as %-12s %.4f   (untranslated A: %.4f)\n", r.class_b.c_str(), *r.acc_ab, *r.base_acc_ab);
     out += format("    G_BA(B) as %-12s %.4f   (untranslated B: %.4f)\n", r.class_a.c_str(), *r.acc_ba, *r.base_acc_ba);
   }

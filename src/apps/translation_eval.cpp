@@ -2,6 +2,7 @@
 // translates the held-out split, scores the outputs against the targets
 // (PSNR/SSIM), and for unpaired models measures cycle error and domain accuracy.
 #include "duel/apps/translation_eval.h"
+#include "duel/apps/contrastive.h"
 
 #include <nlohmann/json.hpp>
 
@@ -62,7 +63,10 @@ std::unique_ptr<FeatureExtractor> domain_classifier(const Config& cfg, const Ima
       rep.warnings.push_back(std::string("no classifier for domain accuracy: ") + e.what());
     }
   }
-  if (net && net->identity().num_classes <= std::max(class_a, class_b)) {
+  if (net && net->identity().num_classes == 0) {
+    // A network without a classifier (self-supervised): the domain is what the
+    // 5 nearest real train images of the two domains in its feature space say.
+  } else if (net && net->identity().num_classes <= std::max(class_a, class_b)) {
     rep.warnings.push_back("the feature network has no class " + std::to_string(std::max(class_a, class_b)) +
                            "; domain accuracy skipped");
     net.reset();
@@ -86,7 +90,8 @@ nlohmann::json translation_json(const TranslationReport& rep) {
   if (rep.acc_ab) {
     j["domain_accuracy"] = {{"AtoB_recognised_as_B", *rep.acc_ab}, {"BtoA_recognised_as_A", *rep.acc_ba},
                             {"untranslated_A_as_B", *rep.base_acc_ab}, {"untranslated_B_as_A", *rep.base_acc_ba},
-                            {"class_a", rep.class_a}, {"class_b", rep.class_b}};
+                            {"class_a", rep.class_a}, {"class_b", rep.class_b},
+                            {"method", rep.domain_method.empty() ? "the feature network's classifier" : rep.domain_method}};
     j["features"] = {{"path", rep.features->path}, {"hash", rep.features->hash}, {"accuracy", rep.features->accuracy}};
   }
   return j;
@@ -142,8 +147,19 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   PairedSums out_sums, base_sums;
   double cyc_a = 0, cyc_b = 0;
   int64_t hits_ab = 0, hits_ba = 0, base_ab = 0, base_ba = 0, nb = 0;
+  torch::Tensor knn_f, knn_y;  // a network without classifier: the train split's two domains, labelled
+  if (net && net->identity().num_classes == 0) {
+    const ImageSet train = open_dataset(cfg, "train");
+    const auto fa = net->extract(centre_crop(train.images, shape.size), req.batch).features;
+    const auto fb = net->extract(centre_crop(train.targets, shape.size), req.batch).features;
+    knn_f = torch::cat({fa, fb});
+    knn_y = torch::cat({torch::full({fa.size(0)}, class_a, torch::kInt64), torch::full({fb.size(0)}, class_b, torch::kInt64)});
+    rep.domain_method = "5-NN over the features of the train split's " + std::to_string(fa.size(0)) + " + " +
+                        std::to_string(fb.size(0)) + " real images";
+  }
   auto predicted = [&](const torch::Tensor& x) {  // [N, C, H, W] in [-1, 1] -> classes [N]
-    return net->extract(quantise(x), req.batch).probs.argmax(1);
+    const Extracted e = net->extract(quantise(x), req.batch);
+    return knn_f.defined() ? knn_predict(knn_f, knn_y, e.features, 5) : e.probs.argmax(1);
   };
   torch::NoGradGuard no_grad;
   for (int64_t i = 0; i < n; i += req.batch) {

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
+#include "duel/core/autocast.h"
 #include "duel/nn/onnx_modules.h"
 
 namespace duel {
@@ -63,7 +64,8 @@ TransposedConv2dImpl::TransposedConv2dImpl(const TransposedConv2dOptions& o) : o
 
 torch::Tensor TransposedConv2dImpl::forward(const torch::Tensor& x) {
   const auto& w = conv->weight;
-  const bool cpu = x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
+  const bool cpu = x.device().is_cpu() &&
+                   (x.scalar_type() == torch::kFloat32 || (x.scalar_type() == torch::kBFloat16 && AutocastScope::cpu_enabled()));
   if (!options.fast() || !cpu) return conv->forward(x);
   torch::Tensor y;
   const int64_t k = options.kernel();
@@ -73,6 +75,14 @@ torch::Tensor TransposedConv2dImpl::forward(const torch::Tensor& x) {
             .reshape({x.size(0), options.out(), k, k});
     if (x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast)
       y = y.contiguous(torch::MemoryFormat::ChannelsLast);
+  } else if (AutocastScope::cpu_enabled()) {
+    if (options.out() < 8) {
+      // Narrow outputs (an RGB image): bfloat16 has no fast kernel for them; float32 on LibTorch's path.
+      c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+      return conv->forward(x.to(torch::kFloat32));
+    }
+    // The autograd function calls oneDNN directly, past autocast, so it casts itself.
+    y = ConvTransposeOneDnn::apply(x.to(torch::kBFloat16), w.to(torch::kBFloat16), options.stride(), options.padding());
   } else if (options.out() >= 8) {
     y = ConvTransposeOneDnn::apply(x, w, options.stride(), options.padding());
   } else {

@@ -1,6 +1,8 @@
 // SpectralNorm: see the header.
 #include "duel/nn/spectral_norm.h"
 
+#include "duel/core/autocast.h"
+
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/modules/container/any.h>
@@ -66,9 +68,28 @@ torch::Tensor SpectralNormImpl::forward(const torch::Tensor& x) {
   return F::linear(x, w, linear_->bias);  // [N, out]
 }
 
+namespace {
+
+// A convolution that stays in float32 under CPU bfloat16 autocast when its input
+// is narrow (an RGB image): oneDNN has no fast bfloat16 kernel for so few
+// channels, and its input gradient would fall back to a slow path. Its
+// parameters are a Conv2d's, under the same names.
+class NarrowSafeConv2dImpl : public torch::nn::Conv2dImpl {
+ public:
+  using torch::nn::Conv2dImpl::Conv2dImpl;
+  torch::Tensor forward(const torch::Tensor& x) {
+    if (options.in_channels() >= 8 || !AutocastScope::cpu_enabled()) return torch::nn::Conv2dImpl::forward(x);
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+    return torch::nn::Conv2dImpl::forward(x.to(torch::kFloat32));
+  }
+};
+TORCH_MODULE(NarrowSafeConv2d);
+
+}  // namespace
+
 torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn) {
   if (sn) return torch::nn::AnyModule(SpectralNorm(torch::nn::Conv2d(options)));
-  return torch::nn::AnyModule(torch::nn::Conv2d(options));
+  return torch::nn::AnyModule(NarrowSafeConv2d(options));
 }
 
 torch::nn::AnyModule make_linear(const torch::nn::LinearOptions& options, bool sn) {

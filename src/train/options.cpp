@@ -18,7 +18,7 @@ const bool keys_registered = [] {
   register_int_key("train.checkpoint_every", 1000, 0, 1.0e9, "steps between checkpoints (0: only the final one)");
   register_int_key("train.keep_checkpoints", 3, 1, 1000, "numbered checkpoints kept besides latest");
   register_string_key("perf.amp", "none", {"none", "bf16"},
-                      "mixed precision on CUDA: none or bf16 autocast (ignored on CPU)");
+                      "mixed precision: none or bf16 autocast (CUDA; and CPU, where oneDNN's bf16 kernels need AVX-512 BF16 or AMX to be fast)");
   register_bool_key("perf.channels_last", false, "keep images and conv weights in channels-last (NHWC) memory layout");
   register_int_key("sample.grid", 64, 1, 1024, "images in each sample grid (drawn from fixed noise)");
   return true;

@@ -382,7 +382,7 @@ void Trainer::start_parts() {
   sample_every_ = opts_.sample_every;
   ckpt_every_ = opts_.checkpoint_every;
   eval_every_ = opts_.eval_every;  // the same on every rank
-  use_amp_ = device_.is_cuda() && opts_.amp_bf16;
+  use_amp_ = opts_.amp_bf16;
   ctx_.next_batch = [this]() {
     images_in_interval_ += lo_.batch_size * dp_.world();
     return loader_->next();
@@ -648,7 +648,7 @@ TrainSummary Trainer::run() {
     guard_->maybe_inject(*model_, st_.step);  // debug.inject_nan_step, a testing aid
     Scalars scalars;
     {
-      AutocastScope amp(use_amp_);
+      AutocastScope amp(use_amp_, device_.is_cpu());
       scalars = model_->step(batch, ctx_);
     }
     ++st_.step;

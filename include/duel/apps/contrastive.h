@@ -32,7 +32,11 @@ torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, double t
 FeatureNet fit_contrastive(const ImageSet& train, const FeatureTrainOptions& options,
                            const std::function<void(const std::string&)>& info = {});
 
-// Share of test rows whose k nearest train rows (Euclidean) vote for their label.
+// The label the k nearest train rows (Euclidean) vote for, for every query row
+// (ties: the lowest label).
+torch::Tensor knn_predict(const torch::Tensor& train_features, const torch::Tensor& train_labels,
+                          const torch::Tensor& query_features, int64_t k = 5);
+// Share of test rows whose k nearest train rows vote for their label.
 double knn_accuracy(const torch::Tensor& train_features, const torch::Tensor& train_labels,
                     const torch::Tensor& test_features, const torch::Tensor& test_labels, int64_t k = 5);
 

@@ -47,6 +47,7 @@ struct TranslationReport {
   // Domain translation, as recognised by the classifier.
   std::optional<double> acc_ab, acc_ba, base_acc_ab, base_acc_ba;
   std::string class_a, class_b;
+  std::string domain_method;  // empty: the network's classifier; else how domains were told apart (k-NN)
   std::optional<FeatureIdentity> features;
   std::optional<double> cycle_a, cycle_b;
   std::vector<std::string> warnings;
