@@ -4,6 +4,8 @@
 // against an independent transposed convolution written as plain loops.
 #include <gtest/gtest.h>
 
+#include "duel/core/autocast.h"
+#include "duel/nn/spectral_norm.h"
 #include "duel/nn/conv_transpose.h"
 
 using namespace duel;
@@ -124,3 +126,36 @@ INSTANTIATE_TEST_SUITE_P(DcganLayers, TransposedConv,
                                            Case{8, 3, 4, 2, 1, 14, false},    // narrow output: LibTorch path
                                            Case{12, 10, 5, 3, 2, 6, false},   // odd kernel/stride
                                            Case{16, 32, 4, 1, 0, 1, true}));
+
+// perf.amp = bf16 on CPU: transposed convolutions run in bfloat16 (close to
+// float32), narrow outputs and narrow-input convolutions stay float32, and
+// the convolution keeps a Conv2d's parameter names (checkpoints load as before).
+TEST(CpuAutocast, TransposedConvInBfloat16NarrowLayersInFloat32) {
+  torch::manual_seed(3);
+  duel::TransposedConv2d wide(duel::TransposedConv2dOptions(16, 32, 4).stride(2).padding(1));
+  duel::TransposedConv2d narrow(duel::TransposedConv2dOptions(16, 3, 4).stride(2).padding(1));
+  auto x = torch::randn({4, 16, 8, 8});
+  const auto ref_wide = wide->forward(x), ref_narrow = narrow->forward(x);
+  auto conv = duel::make_conv2d(torch::nn::Conv2dOptions(3, 8, 4).stride(2).padding(1).bias(false), false);
+  auto img = torch::randn({4, 3, 16, 16});
+  const auto ref_conv = conv.forward(img);
+  {
+    duel::AutocastScope amp(true, /*cpu=*/true);
+    ASSERT_TRUE(duel::AutocastScope::cpu_enabled());
+    auto y = wide->forward(x);
+    EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+    const double rel = (y.to(torch::kFloat32) - ref_wide).norm().item<double>() / ref_wide.norm().item<double>();
+    EXPECT_LT(rel, 0.02);
+    EXPECT_GT(rel, 0.0);  // it did run in bfloat16
+    auto yn = narrow->forward(x.to(torch::kBFloat16));
+    EXPECT_EQ(yn.scalar_type(), torch::kFloat32);
+    EXPECT_LT((yn - ref_narrow).abs().max().item<double>(), 0.05);  // only the input's rounding to bfloat16
+    auto c = conv.forward(img);
+    EXPECT_EQ(c.scalar_type(), torch::kFloat32);
+    EXPECT_TRUE(c.allclose(ref_conv, 1e-5, 1e-6));
+  }
+  EXPECT_FALSE(duel::AutocastScope::cpu_enabled());
+  std::vector<std::string> names;
+  for (const auto& p : conv.ptr()->named_parameters()) names.push_back(p.key());
+  EXPECT_EQ(names, std::vector<std::string>{"weight"});
+}
