@@ -104,6 +104,10 @@ std::string translation_text(const TranslationReport& r) {
     line("output", *r.output);
     if (r.baseline) line(r.baseline_name.c_str(), *r.baseline);
     out += format("  (against the target; L1 in [0, 1] pixel units; outputs scored as 8-bit images)\n");
+    if (r.feature_distance)
+      out += format("  feature distance to the target (mean squared, per dimension; %s, hash %s): output %.4f, %s %.4f\n",
+                    r.features->path.c_str(), r.features->hash.c_str(), *r.feature_distance, r.baseline_name.c_str(),
+                    *r.baseline_feature_distance);
   }
   if (r.acc_ab) {
     out += format("\n  classifier (%s, hash %s%s%s) recognises:\n", r.features->path.c_str(), r.features->hash.c_str(),

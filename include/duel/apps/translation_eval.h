@@ -50,6 +50,9 @@ struct TranslationReport {
   std::string domain_method;  // empty: the network's classifier; else how domains were told apart (k-NN)
   std::optional<FeatureIdentity> features;
   std::optional<double> cycle_a, cycle_b;
+  // Paired models with a feature network for the data (features/<dataset>.duelfeat or --features):
+  // mean squared distance per feature dimension between output and target, and baseline and target.
+  std::optional<double> feature_distance, baseline_feature_distance;
   std::vector<std::string> warnings;
   std::vector<std::pair<std::string, double>> seconds;
 };
