@@ -41,6 +41,12 @@ for name in "${!extra[@]}"; do
   esac
   grep -q '"psnr_db"\|"cycle_l1"' "$WORK/$name-a/eval/step-000008.json" || fail "$name: eval JSON lacks its scores"
 done
+# With a feature network for the data, srgan's eval adds the feature distance to the targets (and bicubic's).
+"$DUEL" features train --dataset "folder:$rgb" --method contrastive --size 64 --channels 3 --steps 2 --batch 8 \
+  --out "$WORK/rgb64.duelfeat" --threads 1 >/dev/null 2>&1 || fail "contrastive features at 64 px"
+out=$("$DUEL" eval -k "$WORK/srgan-a/checkpoints/latest.duel" --features "$WORK/rgb64.duelfeat" --threads 1 2>&1) ||
+  fail "srgan eval with --features: $out"
+grep -qE "feature distance to the target .*: output [0-9.]+, bicubic [0-9.]+" <<<"$out" || fail "srgan eval lacks the feature distance: $out"
 # duel info names the B images of translators.
 "$DUEL" info "$WORK/cyclegan-a/checkpoints/latest.duel" | grep -qE "B images: +3 channel\(s\), unpaired" ||
   fail "duel info lacks cyclegan's B images"
