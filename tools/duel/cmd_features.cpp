@@ -106,7 +106,7 @@ Action add_features(CLI::App& app) {
       std::fflush(stdout);
     });
     if (r.test_accuracy >= 0)
-      std::printf("%s %.4f on %lld test images\n", o.method == "classifier" ? "test accuracy:  " : "5-NN accuracy:  ",
+      std::printf("%s %.4f on %lld images\n", o.method == "classifier" ? "test accuracy:  " : "5-NN accuracy:  ",
                   r.test_accuracy, (long long)r.test_images);
     std::printf("trained in:      %.1f s (%lld steps)\n", r.seconds, (long long)r.steps);
     print_identity(r.identity);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "duel/data/loader.h"
 #include "duel/nn/feature_net.h"
 
 namespace duel {
@@ -43,6 +44,19 @@ struct FeatureTrainResult {
 };
 
 struct ImageSet;
+
+// What both feature trainers share: a shuffled loader over `train`, the number
+// of steps (options.steps, else epochs x batches per epoch; > 0 is required),
+// Adam's learning rate decayed to 0 on a cosine over them, and the generator
+// of their augmentations.
+struct FeatureSchedule {
+  std::unique_ptr<Loader> loader;
+  int64_t total = 0;
+  at::Generator gen;
+  // Sets every parameter group of `opt` to the rate for `step`.
+  void set_lr(torch::optim::Optimizer& opt, const FeatureTrainOptions& options, int64_t step) const;
+};
+FeatureSchedule feature_schedule(const ImageSet& train, const FeatureTrainOptions& options);
 // Trains a FeatureNet classifier on labelled uint8 images (options: batch_size,
 // epochs or steps, lr with cosine decay, augment, seed); dataset/out/limit
 // are not used. Returns the net in eval mode (feature_scale not set).
