@@ -8,13 +8,16 @@ R="$WORK/run"
 "$DUEL" train "${TINY[@]}" --set train.steps=1000000 --set train.checkpoint_every=2 --set eval.every=0 \
   --out "$R" >"$WORK/first.log" 2>&1 &
 pid=$!
+# The folder is listed, not globbed: checkpoints rotate every 2 steps, and `ls` of a
+# globbed name pruned in between would fail though checkpoints exist.
+has_checkpoint() { ls "$R/checkpoints" 2>/dev/null | grep -c '^step-[0-9]*\.duel$' >/dev/null; }  # -c reads all: no SIGPIPE under pipefail
 for _ in $(seq 1 300); do
-  ls "$R"/checkpoints/step-*.duel >/dev/null 2>&1 && break
+  has_checkpoint && break
   kill -0 $pid 2>/dev/null || break
   sleep 0.1
 done
 kill -0 $pid 2>/dev/null || { fail "the first trainer is not running: $(tail -3 "$WORK/first.log")"; finish; }
-ls "$R"/checkpoints/step-*.duel >/dev/null 2>&1 || fail "no checkpoint appeared"
+has_checkpoint || fail "no checkpoint appeared"
 # `timeout`: without the lock these would train beside the first one until killed.
 expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- timeout 30 "$DUEL" train --resume "$R" --threads 1
 expect_exit 2 "run folder '$R' is in use by another duel train \(PID $pid\)" -- \
