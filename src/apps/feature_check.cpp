@@ -96,10 +96,12 @@ FeatureCheckResult check_feature_net(const FeatureCheckOptions& o, const std::fu
     f = fid(ref_f, feats);
     k = kid(ref_f, feats, ko).mean;
   };
-  score(compared, r.floor_fid, r.floor_kid);
+  const auto compared_f = net->extract(compared).features;  // the floor's, and the clusters'
+  r.floor_fid = fid(ref_f, compared_f);
+  r.floor_kid = kid(ref_f, compared_f, ko).mean;
   say("floor: FID " + std::to_string(r.floor_fid));
   const auto x = to_unit_range(compared);
-  const auto clusters = kmeans(net->extract(compared).features, 10, gen);
+  const auto clusters = kmeans(compared_f, 10, gen);
   auto add_row = [&](const std::string& name, const std::vector<std::string>& labels,
                      const std::function<torch::Tensor(size_t)>& corrupt) {
     CorruptionRow row;
