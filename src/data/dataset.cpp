@@ -541,7 +541,7 @@ ImageSet open_single_dataset(const Config& cfg, const std::string& split) {
             "prepare it with `duel data get " + name + "` (offline, from the Debian package " + find_package_set(name)->package +
                 "), or set data.path");
     s = load_image_folder(path + "/" + split, size, channels);
-    s.description = name + " " + split + " (" + path + ", " + std::to_string(s.size()) + " images)";
+    s.description = name + " " + split + " (" + path + ")";
   } else if (name.rfind("packed:", 0) == 0) {
     s = open_packed_checked(name.substr(7), size, channels);
   } else if (name.rfind("folder:", 0) == 0) {
