@@ -30,8 +30,14 @@ PREFIX ?= /usr/local
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# After training: `duel eval` of the final checkpoint (FID, KID, ... beside the
+# real floor, the memorisation check, docs/inspect.md), then the report again
+# so that it shows them.
+EVAL_N  ?= 10000
 run: build
 	OPENBLAS_NUM_THREADS=1 $(BUILD)/duel train --config $(CONFIG) --out runs/$(RUN) --threads $(THREADS)
+	OPENBLAS_NUM_THREADS=1 $(BUILD)/duel eval --checkpoint runs/$(RUN) --n $(EVAL_N) --threads $(THREADS)
+	OPENBLAS_NUM_THREADS=1 $(BUILD)/duel report runs/$(RUN) --threads $(THREADS)
 
 test: build
 	cd $(BUILD) && OPENBLAS_NUM_THREADS=1 ctest -LE slow -j $(JOBS) --output-on-failure

@@ -5,6 +5,12 @@
 // Reproducibility: generated noise, the floor's choice of train images, KID
 // subsets and SWD directions all derive from EvalOptions::seed, so the same
 // checkpoint always scores the same.
+//
+// The memorisation check reads the training images as the trainer did
+// (open_dataset of the checkpoint's config: data.split, data.limit, the
+// class filters) and sees them through the same feature network; the
+// held-out side is the reference set. A folder has no test split, so its
+// reference half is left out of the training side to stay held out.
 #include "duel/apps/eval_checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -20,8 +26,10 @@
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/core/files.h"
+#include "duel/data/class_names.h"
 #include "duel/data/dataset.h"
 #include "duel/data/points.h"
+#include "duel/io/image.h"
 #include "duel/io/npy.h"
 #include "duel/models/model.h"
 #include "duel/train/run_folder.h"
@@ -88,6 +96,15 @@ void score_sets(EvalReport& rep, RealSets& real, FeatureSet& gen, const EvalOpti
     if (real.reference.labels.defined() && real.reference.extracted.probs.defined())
       rep.floor.class_accuracy = class_accuracy(real.reference.extracted.probs, real.reference.labels);
   }
+  if (same_classes && gen.extracted.probs.defined() && real.reference.extracted.probs.defined()) {
+    rep.class_balance = class_balance(gen.extracted.probs, real.reference.extracted.probs);
+    if (o.floor && real.floor.extracted.probs.defined())
+      rep.class_balance_floor = class_balance(real.floor.extracted.probs, real.reference.extracted.probs).total_variation;
+    rep.class_names = real.class_names.empty() ? builtin_class_names(rep.dataset) : real.class_names;
+    rep.class_names.resize(rep.class_balance->generated.size());
+    for (size_t k = 0; k < rep.class_names.size(); ++k)
+      if (rep.class_names[k].empty()) rep.class_names[k] = "class " + std::to_string(k);
+  }
   rep.seconds.emplace_back("metrics", since(t));
   rep.reference_description = real.reference.description;
   rep.floor_description = o.floor ? real.floor.description : "";
@@ -108,8 +125,115 @@ nlohmann::json report_json(const EvalReport& rep, const EvalOptions& o) {
                    {"swd_projections", o.swd_projections}, {"seed", o.seed}};
   j["metrics"] = values_json(rep.generated);
   if (o.floor) j["floor"] = values_json(rep.floor);
+  if (rep.class_balance) {
+    j["class_balance"] = {{"classes", rep.class_names},
+                          {"generated", rep.class_balance->generated},
+                          {"reference", rep.class_balance->reference},
+                          {"total_variation", rep.class_balance->total_variation}};
+    if (rep.class_balance_floor) j["class_balance"]["floor_total_variation"] = *rep.class_balance_floor;
+  }
   j["warnings"] = rep.warnings;
   return j;
+}
+
+nlohmann::json memorisation_json(const EvalReport& rep, const MemorisationOptions& mo) {
+  if (!rep.memorisation) return {{"skipped", rep.memorisation_note}};
+  const Memorisation& m = *rep.memorisation;
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& p : m.closest) pairs.push_back({{"sample", p.sample}, {"train", p.train}, {"distance", p.distance}});
+  return {{"share", m.share},
+          {"threshold", m.threshold},
+          {"quantile", mo.quantile},
+          {"held_out_share", m.held_out_share},
+          {"median_sample_distance", m.median_sample},
+          {"median_held_out_distance", m.median_held_out},
+          {"warn", m.warn},
+          {"warn_share", mo.warn_share},
+          {"samples", m.samples},
+          {"held_out", m.held_out},
+          {"train", m.train},
+          {"train_set", rep.memorisation_train_description},
+          {"held_out_set", rep.memorisation_held_out_description},
+          {"closest_png", fs::path(rep.closest_png).filename().string()},
+          {"closest_pairs", pairs}};
+}
+
+// The training images the model read (the trainer's open_dataset of the
+// config); for a folder, less the reference's rows, which must stay held out.
+// Rows of a folder read with data.limit and class filters are a prefix of the
+// whole folder read with the filters alone (what the reference was drawn from).
+ImageSet training_images(const Config& cfg, const RealSets& real) {
+  ImageSet train = open_dataset(cfg);
+  train.gather = nullptr;
+  if (!real.reference_rows.defined()) return train;
+  auto keep = torch::ones({train.size()}, torch::kBool);
+  const auto rows = real.reference_rows.masked_select(real.reference_rows.lt(train.size()));
+  keep.index_fill_(0, rows, false);
+  const auto idx = keep.nonzero().squeeze(1);
+  train.images = train.images.index_select(0, idx);
+  train.description += ", less the " + std::to_string(rows.size(0)) + " reference images";
+  return train;
+}
+
+// The closest pairs as one PNG: rows of up to 8 samples, each row followed
+// by the row of their nearest training images (blank cells pad the last).
+void write_closest_png(const std::string& path, const Memorisation& m, const torch::Tensor& samples,
+                       const torch::Tensor& train) {
+  const int64_t n = int64_t(m.closest.size());
+  if (n == 0) return;
+  const int64_t cols = std::min<int64_t>(8, n);
+  std::vector<torch::Tensor> cells;
+  for (int64_t start = 0; start < n; start += cols) {
+    for (int which = 0; which < 2; ++which)
+      for (int64_t c = start; c < start + cols; ++c) {
+        if (c >= n) {
+          cells.push_back(torch::full_like(samples[0], -1.0, torch::kFloat32));
+          continue;
+        }
+        const auto& p = m.closest[size_t(c)];
+        cells.push_back(to_unit_range(which == 0 ? samples[p.sample] : train[p.train]));
+      }
+  }
+  write_png(path, make_grid(torch::stack(cells), cols));
+}
+
+// The memorisation check of gen against the training images, into rep; the
+// closest pairs are drawn to png_path.
+void check_memorisation(EvalReport& rep, const Config& cfg, const RealSets& real, const FeatureSet& gen,
+                        FeatureExtractor& net, const EvalRequest& req, const std::string& png_path,
+                        const std::function<void(const std::string&)>& say) {
+  const auto t = Clock::now();
+  const std::string split = cfg.get_string("data.split");
+  if (!real.reference_rows.defined() && split != "train") {
+    rep.memorisation_note =
+        "skipped: the model trained on the " + split + " split, which holds the test images, so none is held out";
+    return;
+  }
+  const ImageSet train = training_images(cfg, real);
+  const Extracted train_features = net.extract(train.images, req.options.batch);
+  rep.memorisation = memorisation(gen.extracted.features, real.reference.extracted.features, train_features.features,
+                                  req.memorisation_options);
+  rep.memorisation_quantile = req.memorisation_options.quantile;
+  rep.memorisation_train_description = train.description;
+  rep.memorisation_held_out_description = real.reference.description;
+  rep.closest_png = png_path;
+  write_closest_png(png_path, *rep.memorisation, gen.images, train.images);
+  const Memorisation& m = *rep.memorisation;
+  if (m.warn) {
+    std::ostringstream w;
+    w << std::fixed << std::setprecision(1) << "memorisation: " << 100 * m.share
+      << "% of the samples are closer to a training image than " << 100 * (1 - req.memorisation_options.quantile)
+      << "% of the held-out images are (fresh images give " << 100 * req.memorisation_options.quantile
+      << "%): the generator may copy its training data; look at " << png_path;
+    rep.warnings.push_back(w.str());
+    say("warning: " + rep.warnings.back());
+  }
+  rep.seconds.emplace_back("memorisation", since(t));
+}
+
+// Where an evaluation's JSON goes: out_json, else <run>/eval/step-NNNNNN.json.
+std::string eval_json_path(const std::string& checkpoint, int64_t step, const std::string& out_json) {
+  return !out_json.empty() ? out_json : RunFolder(RunFolder::of_checkpoint(checkpoint)).eval_result(step);
 }
 
 // The reference and floor sets of cfg's data, timed into rep.
@@ -171,6 +295,16 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   say("generated " + std::to_string(o.n) + " images");
 
   score_sets(rep, real, gen, o, model->needs_labels(), say);
+  const std::string json_path = eval_json_path(req.checkpoint, rep.step, req.out_json);
+  const std::string png_path = (fs::path(json_path).parent_path() /
+                                (fs::path(json_path).stem().string() + "-closest.png")).string();
+  if (req.memorisation) {
+    std::error_code ec;
+    if (!fs::path(png_path).parent_path().empty()) fs::create_directories(fs::path(png_path).parent_path(), ec);
+    check_memorisation(rep, cfg, real, gen, *net, req, png_path, say);
+  } else {
+    rep.memorisation_note = "left out (--no-memorisation)";
+  }
   if (!req.save_features_dir.empty()) {
     t = Clock::now();
     fs::create_directories(req.save_features_dir);
@@ -194,7 +328,8 @@ EvalReport evaluate_checkpoint(const EvalRequest& req, const std::function<void(
   j["step"] = rep.step;
   j["model"] = rep.model;
   j["checkpoint"] = rep.checkpoint;
-  std::tie(rep.json, rep.json_path) = write_eval_json(j, rep.seconds, req.checkpoint, rep.step, req.out_json);
+  j["memorisation"] = memorisation_json(rep, req.memorisation_options);
+  std::tie(rep.json, rep.json_path) = write_eval_json(j, rep.seconds, req.checkpoint, rep.step, json_path);
   return rep;
 }
 
@@ -244,9 +379,7 @@ std::pair<std::string, std::string> write_eval_json(nlohmann::json& j,
   for (auto& [k, v] : seconds) secs[k] = v;
   j["seconds"] = secs;
   std::string json = j.dump(2) + "\n";
-  const std::string path = !out_json.empty()
-                               ? out_json
-                               : RunFolder(RunFolder::of_checkpoint(checkpoint)).eval_result(step);
+  const std::string path = eval_json_path(checkpoint, step, out_json);
   auto parent = fs::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);

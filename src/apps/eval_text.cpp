@@ -51,6 +51,34 @@ std::string row(const std::string& name, const std::string& gen, const std::stri
   return format("  %-18s %s %s %s\n", name.c_str(), pad(gen, 22).c_str(), pad(floor, 22).c_str(), note.c_str());
 }
 
+// The memorisation check and the class balance, below the metric table.
+std::string inspection_text(const EvalReport& r) {
+  std::string out;
+  if (r.memorisation) {
+    const Memorisation& m = *r.memorisation;
+    out += format("\nmemorisation (nearest of %lld training images in feature space, against %lld held-out images):\n",
+                  (long long)m.train, (long long)m.held_out);
+    out += format("  samples closer to a training image than %.0f%% of held-out images: %.4f (fresh images: %.4f)%s\n",
+                  100 * (1 - r.memorisation_quantile), m.share, m.held_out_share,
+                  m.warn ? "  HIGH: the generator may copy its training data" : "");
+    out += format("  median distance to the nearest training image: samples %.4g, held-out %.4g (threshold %.4g)\n",
+                  m.median_sample, m.median_held_out, m.threshold);
+    if (!r.closest_png.empty()) out += format("  closest pairs (sample above its training image): %s\n", r.closest_png.c_str());
+  } else if (!r.memorisation_note.empty()) {
+    out += format("\nmemorisation: %s\n", r.memorisation_note.c_str());
+  }
+  if (r.class_balance) {
+    const ClassBalance& b = *r.class_balance;
+    out += "\nclass balance (share of images the feature network assigns to each class):\n";
+    out += format("  %-18s %-10s %s\n", "class", "generated", "reference");
+    for (size_t k = 0; k < b.generated.size(); ++k)
+      out += format("  %-18s %-10.4f %.4f\n", r.class_names.at(k).c_str(), b.generated[k], b.reference[k]);
+    out += format("  total variation    %.4f", b.total_variation);
+    out += r.class_balance_floor ? format(" (real floor %.4f)\n", *r.class_balance_floor) : std::string("\n");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string eval_table_text(const EvalReport& r) {
@@ -89,7 +117,7 @@ std::string eval_table_text(const EvalReport& r) {
   if (g.class_accuracy || (fl && f.class_accuracy))
     out += row("class accuracy", g.class_accuracy ? num(*g.class_accuracy) : "- (unconditional)",
                fl && f.class_accuracy ? num(*f.class_accuracy) : "-", "requested class recognised");
-  return out + "\n" + times_text(r.seconds, r.json_path);
+  return out + inspection_text(r) + "\n" + times_text(r.seconds, r.json_path);
 }
 
 std::string translation_text(const TranslationReport& r) {

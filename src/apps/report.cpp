@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -29,6 +31,7 @@
 #include "duel/core/error.h"
 #include "duel/core/files.h"
 #include "duel/core/rng.h"
+#include "duel/data/dataset.h"
 #include "duel/data/points.h"
 #include "duel/io/gif.h"
 #include "duel/io/html.h"
@@ -146,7 +149,39 @@ std::string mean_std(const nlohmann::json& v, double scale = 1) {
   return fmt(scale * number_or_nan(v));
 }
 
-std::string eval_table_html(const nlohmann::json& j, const std::string& file) {
+// The memorisation check of an eval JSON, and its closest-pairs PNG (beside the JSON in eval_dir).
+std::string memorisation_html(const nlohmann::json& m, const fs::path& eval_dir) {
+  if (!m.is_object()) return "";
+  if (!m.contains("share"))
+    return "<p class=\"note\">memorisation check: " + html_escape(m.value("skipped", std::string("skipped"))) + "</p>\n";
+  const double q = number_or_nan(m.value("quantile", nlohmann::json()));
+  std::ostringstream o;
+  o << "<div class=\"memorisation\"><h4>Memorisation</h4><table class=\"eval\"><tbody>\n"
+    << "<tr data-metric=\"memorisation_share\"><td>samples closer to a training image than " << fmt(100 * (1 - q), 3)
+    << "% of held-out images</td><td class=\"num" << (m.value("warn", false) ? " warn" : "") << "\">"
+    << fmt(number_or_nan(m.value("share", nlohmann::json()))) << "</td><td class=\"num\">fresh images: "
+    << fmt(number_or_nan(m.value("held_out_share", nlohmann::json()))) << "</td></tr>\n"
+    << "<tr><td>median distance to the nearest training image</td><td class=\"num\">samples "
+    << fmt(number_or_nan(m.value("median_sample_distance", nlohmann::json()))) << "</td><td class=\"num\">held-out "
+    << fmt(number_or_nan(m.value("median_held_out_distance", nlohmann::json()))) << "</td></tr>\n"
+    << "</tbody></table>\n<p class=\"meta\">" << m.value("train", int64_t(0)) << " training images: "
+    << html_escape(m.value("train_set", std::string())) << "</p>\n";
+  const std::string png = m.value("closest_png", std::string());
+  std::error_code ec;
+  if (!png.empty() && png.find('/') == std::string::npos && fs::exists(eval_dir / png, ec)) {
+    try {
+      o << "<figure><img class=\"pixelated closest\" alt=\"closest pairs\" src=\"data:image/png;base64,"
+        << base64_encode(read_file((eval_dir / png).string(), "closest pairs")) << "\"><figcaption>the "
+        << "closest pairs: each sample above its nearest training image (<code>eval/" << html_escape(png)
+        << "</code>)</figcaption></figure>\n";
+    } catch (const Error&) {
+    }
+  }
+  o << "</div>\n";
+  return o.str();
+}
+
+std::string eval_table_html(const nlohmann::json& j, const std::string& file, const fs::path& eval_dir) {
   const auto metrics = j.value("metrics", nlohmann::json::object());
   const auto floor = j.value("floor", nlohmann::json());
   const bool has_floor = floor.is_object();
@@ -179,8 +214,16 @@ std::string eval_table_html(const nlohmann::json& j, const std::string& file) {
       << " is better)</span></td><td class=\"num\">" << mean_std(metrics[r.key], r.scale) << "</td><td class=\"num\">"
       << (has_floor && floor.contains(r.key) ? mean_std(floor[r.key], r.scale) : "&ndash;") << "</td></tr>\n";
   }
+  const auto balance = j.value("class_balance", nlohmann::json());
+  if (balance.is_object())
+    o << "<tr data-metric=\"class_balance\"><td>class balance, total variation <span class=\"better\">(lower is "
+         "better)</span></td><td class=\"num\">" << fmt(number_or_nan(balance.value("total_variation", nlohmann::json())))
+      << "</td><td class=\"num\">"
+      << (balance.contains("floor_total_variation") ? fmt(number_or_nan(balance["floor_total_variation"])) : "&ndash;")
+      << "</td></tr>\n";
   o << "</tbody></table>\n";
   if (!has_floor) o << "<p class=\"note\">evaluated with --no-floor: no real-vs-real floor</p>\n";
+  o << memorisation_html(j.value("memorisation", nlohmann::json()), eval_dir);
   const auto sets = j.value("sets", nlohmann::json::object());
   o << "<ul class=\"sets\">";
   for (auto& [k, v] : sets.items())
@@ -360,6 +403,45 @@ std::string chart_json(const RunLog& log) {
   return j.dump();
 }
 
+// --- real images beside the samples ---------------------------------------------------
+
+std::string real_images_png(const Config& cfg, const GanModel* model, std::string* why) {
+  auto none = [why](const std::string& reason) {
+    if (why) *why = reason;
+    return std::string();
+  };
+  if (cfg.get_string("data.pair") != "none") return none("the data are image pairs: the sample grids show them");
+  if (is_point_dataset(cfg.get_string("data.dataset"))) return none("the data are 2-D points");
+  ImageSet data;
+  try {
+    data = open_dataset(cfg);
+  } catch (const Error& e) {
+    return none(std::string("the training images could not be read: ") + e.what());
+  }
+  const int64_t grid = cfg.get_int("sample.grid"), n = std::min(grid, data.size());
+  if (n == 0) return none("the training set is empty");
+  const int64_t cols = int64_t(std::ceil(std::sqrt(double(grid))));
+  auto gen = at::detail::createCPUGenerator(20250002);
+  const auto perm = torch::randperm(data.size(), gen, torch::kInt64);
+  torch::Tensor idx = perm.slice(0, 0, n);
+  if (model && model->needs_labels() && data.has_labels() && data.num_classes > 0) {
+    // Row r shows class r % K, as a conditional model's grid does (TwoPlayerGan::preview_inputs).
+    const auto labels = data.labels.index_select(0, perm).contiguous();
+    const int64_t *label = labels.data_ptr<int64_t>(), *row = perm.data_ptr<int64_t>();
+    std::vector<std::vector<int64_t>> of_class(size_t(data.num_classes));
+    for (int64_t i = 0; i < perm.size(0); ++i)
+      if (label[i] >= 0 && label[i] < data.num_classes) of_class[size_t(label[i])].push_back(row[i]);
+    std::vector<int64_t> chosen, used(size_t(data.num_classes), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      const auto& rows = of_class[size_t((i / cols) % data.num_classes)];
+      if (rows.empty()) return none("a class of the grid has no training image");
+      chosen.push_back(rows[size_t(used[size_t((i / cols) % data.num_classes)]++ % int64_t(rows.size()))]);
+    }
+    idx = torch::tensor(chosen, torch::kInt64);
+  }
+  return encode_png(make_grid(to_unit_range(data.rows(idx)), cols));
+}
+
 // --- the report ----------------------------------------------------------------------
 
 namespace {
@@ -493,8 +575,9 @@ std::string header_html(const std::string& name, const RunLog& log) {
   return h.str();
 }
 
-// The sample grids' slider.
-std::string samples_html(const ReportSummary& sum, GanModel* model) {
+// The sample grids' slider, with real training images beside it.
+std::string samples_html(const ReportSummary& sum, GanModel* model, const std::string& real_png,
+                         const std::string& real_note) {
   std::ostringstream h;
   h << "<section id=\"samples\"><h2>Samples over training</h2>\n";
   if (sum.grids_embedded == 0) {
@@ -509,8 +592,17 @@ std::string samples_html(const ReportSummary& sum, GanModel* model) {
       h << "; " << sum.grids_embedded << " of " << sum.grids_found << " grids, evenly spaced (log.report_grids)";
     h << "</p>\n<div class=\"slider\"><input type=\"range\" id=\"grid-slider\" min=\"0\" max=\""
       << (sum.grids_embedded - 1) << "\" value=\"" << (sum.grids_embedded - 1) << "\" step=\"1\">"
-      << "<span id=\"grid-label\"></span></div>\n<img id=\"grid-image\" class=\"pixelated\" alt=\"sample grid\">\n";
+      << "<span id=\"grid-label\"></span></div>\n<div class=\"interp\"><figure><img id=\"grid-image\" "
+         "class=\"pixelated\" alt=\"sample grid\"><figcaption>samples</figcaption></figure>";
+    if (!real_png.empty())
+      h << "<figure><img id=\"real-grid\" class=\"pixelated\" alt=\"real training images\" "
+           "src=\"data:image/png;base64,"
+        << base64_encode(real_png) << "\"><figcaption>real training images, as the trainer read them</figcaption></figure>";
+    h << "</div>\n";
   }
+  if (real_png.empty() && !real_note.empty())
+    h << "<p class=\"note\" id=\"real-grid-missing\">no real images beside the samples: " << html_escape(real_note)
+      << "</p>\n";
   h << "</section>\n";
   return h.str();
 }
@@ -524,7 +616,7 @@ std::string evaluation_html(const EvalFiles& evals, const RunLog& log, const Run
          "--checkpoint "
       << html_escape(run.latest())
       << "</code> writes FID, KID, IS, precision/recall, SWD and the real-vs-real floor they are read against</p>\n";
-  for (auto& [file, j] : evals) h << eval_table_html(j, "eval/" + file);
+  for (auto& [file, j] : evals) h << eval_table_html(j, "eval/" + file, run.eval_dir());
   if (!log.eval_steps.empty()) {
     h << "<h3>While training (eval.every)</h3>\n<table class=\"eval\" id=\"periodic-eval\"><thead><tr><th>step</th>"
          "<th>FID</th><th>KID &times; 1000</th><th>seconds</th></tr></thead><tbody>\n";
@@ -566,8 +658,17 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
   sum.eval_tables = int64_t(evals.size());
   nlohmann::json grid_json = embed_grids(run, options.max_grids, sum);
 
-  // 2. The latent interpolation.
+  // 2. The latent interpolation, and the real images beside the samples.
   const std::string interp_html = interpolation_html(options, sum);
+  std::string real_png = options.real_png, real_note;
+  if (real_png.empty() && options.real_images) {
+    try {
+      real_png = real_images_png(Config::from_string(config_text, run.config()), options.generator.model, &real_note);
+    } catch (const Error& e) {
+      real_note = std::string("the run's config could not be read: ") + e.what();
+    }
+  }
+  sum.real_images = !real_png.empty();
 
   // 3. The page.
   const fs::path abs = fs::absolute(dir).lexically_normal();
@@ -585,7 +686,7 @@ ReportSummary write_report(const std::string& run_dir, const ReportOptions& opti
        "(the cursor follows on every chart); click a legend entry to hide a curve</p>\n"
        "<div id=\"charts\" class=\"charts\"></div>\n"
        "<noscript><p class=\"note\">the charts need JavaScript</p></noscript></section>\n";
-  h << "<div class=\"pair\">\n" << samples_html(sum, options.generator.model);
+  h << "<div class=\"pair\">\n" << samples_html(sum, options.generator.model, real_png, real_note);
   h << "<section id=\"interpolation\"><h2>Latent interpolation</h2>\n" << interp_html << "</section>\n</div>\n";
   h << evaluation_html(evals, log, run);
   if (!log.warnings.empty()) {

@@ -34,6 +34,12 @@ class ReportCallback : public TrainCallback {
     ReportOptions ro;
     ro.max_grids = run.config.get_int("log.report_grids");
     ro.generator = {&run.model, run.shape, run.state.step, run.device, ""};
+    if (!real_made_) {  // read the training images once per run, not at every refresh
+      real_png_ = real_images_png(run.config, &run.model, &real_note_);
+      real_made_ = true;
+    }
+    ro.real_png = real_png_;
+    ro.real_images = false;  // when none could be made, the report does not try again
     try {
       seconds_ += write_report(run.folder.root(), ro).seconds;
       ++count_;
@@ -43,6 +49,8 @@ class ReportCallback : public TrainCallback {
   }
   int64_t count_ = 0;
   double seconds_ = 0;
+  bool real_made_ = false;
+  std::string real_png_, real_note_;
 };
 
 }  // namespace

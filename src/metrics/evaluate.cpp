@@ -96,7 +96,9 @@ RealSets load_real_sets(const Config& cfg_in, FeatureExtractor& net, const EvalO
                 (with_floor ? " with its floor needs " : " needs ") + std::to_string(need),
             "use --n " + std::to_string(with_floor ? all.size() / 2 : all.size()) + " or less");
     auto perm = torch::randperm(all.size(), gen, torch::kInt64);
-    auto [ri, rl] = pick(all, perm.slice(0, 0, o.n));
+    r.reference_rows = perm.slice(0, 0, o.n);
+    r.class_names = all.class_names;
+    auto [ri, rl] = pick(all, r.reference_rows);
     r.reference = make_set(ri, rl, net, o, name + " (random " + std::to_string(o.n) + ")");
     if (with_floor) {
       auto [fi, fl] = pick(all, perm.slice(0, o.n, 2 * o.n));
@@ -109,6 +111,7 @@ RealSets load_real_sets(const Config& cfg_in, FeatureExtractor& net, const EvalO
           "the test split of " + name + " holds " + std::to_string(test.size()) + " images, fewer than n=" +
               std::to_string(o.n),
           "use --n " + std::to_string(test.size()) + " or less");
+  r.class_names = test.class_names;
   r.reference = make_set(test.images.slice(0, 0, o.n), test.has_labels() ? test.labels.slice(0, 0, o.n) : torch::Tensor(),
                          net, o, name + " test (first " + std::to_string(o.n) + ")");
   if (with_floor) {

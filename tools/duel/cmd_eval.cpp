@@ -3,11 +3,12 @@
 // scored by their translations instead (src/apps/translation_eval.cpp).
 //
 //   duel eval --checkpoint runs/x/checkpoints/latest.duel [--n 10000] [--features NET]
-//             [--save-features DIR] [--out FILE.json]
+//             [--save-features DIR] [--out FILE.json] [--no-memorisation]
 //   duel eval --images DIR [--dataset NAME | --real DIR] [--n N] [--features NET] [--out FILE.json]
 //
 // The library does the work (src/apps/eval_checkpoint.cpp), writes
-// <run>/eval/step-NNNNNN.json and lays out the table (src/apps/eval_text.cpp);
+// <run>/eval/step-NNNNNN.json (with the memorisation check's closest pairs in
+// step-NNNNNN-closest.png, docs/inspect.md) and lays out the table (src/apps/eval_text.cpp);
 // this file parses options and prints. docs/metrics.md defines each figure.
 #include <cstdio>
 #include <string>
@@ -25,7 +26,7 @@ struct EvalArgs {
   EvalRequest req;
   ImagesEvalRequest images;
   int threads = 0;
-  bool no_floor = false;
+  bool no_floor = false, no_memorisation = false;
   std::string split = "test";
   bool n_set = false;
 };
@@ -62,6 +63,9 @@ Action add_eval(CLI::App& app) {
   cmd->add_option("--swd-projections", o.swd_projections, "random directions for sliced Wasserstein")
       ->check(CLI::Range(int64_t(1), int64_t(100000)));
   cmd->add_flag("--no-floor", a->no_floor, "skip the real-vs-real floor (faster)");
+  cmd->add_flag("--no-memorisation", a->no_memorisation,
+                "skip the memorisation check (the training images' features and the closest-pairs PNG)")
+      ->excludes(images);
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--split", a->split, "image-to-image models: the split to translate and score")
       ->check(CLI::IsMember({"train", "test", "all"}));
@@ -74,6 +78,7 @@ Action add_eval(CLI::App& app) {
     require(!a->req.checkpoint.empty() || !a->images.images_dir.empty(), "duel eval needs --checkpoint or --images",
             "e.g. duel eval -k runs/<name>, or duel eval --images DIR --dataset fashion-mnist");
     a->req.options.floor = !a->no_floor;
+    a->req.memorisation = !a->no_memorisation;
     if (!a->images.images_dir.empty()) {
       a->images.features = a->req.features;
       a->images.out_json = a->req.out_json;

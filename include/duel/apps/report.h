@@ -2,10 +2,12 @@
 // browser opens offline. It holds
 //   - interactive curves of every logged scalar (losses, D(x), D(G(z)), img/s,
 //     FID/KID of eval.every), drawn by uPlot, with zoom and hover;
-//   - the sample grids over training behind a slider;
+//   - the sample grids over training behind a slider, with real training
+//     images beside them in the same layout;
 //   - a latent interpolation of the current generator (grid + animation);
 //   - the evaluation tables of `duel eval` beside their real-vs-real floor,
-//     and the periodic evaluations;
+//     with the memorisation check and its closest pairs when the evaluation
+//     has them, and the periodic evaluations;
 //   - the monitor's warnings and the resolved config.
 // uPlot's script and stylesheet are compiled into the binary
 // (cmake/DuelReportAssets.cmake) and the images are embedded as data: URIs,
@@ -28,6 +30,8 @@
 
 namespace duel {
 
+class Config;
+
 // What the report draws its latent interpolation from: the trainer's model
 // in memory, or a checkpoint's generator.
 struct ReportGenerator {
@@ -40,6 +44,10 @@ struct ReportGenerator {
 
 struct ReportOptions {
   std::string out;             // empty: <run_dir>/report.html
+  // Real training images beside the samples (real_images_png of the run's
+  // config): real_png, when given, is used as it is (the trainer makes it once).
+  bool real_images = true;
+  std::string real_png;
   int64_t max_grids = 40;      // sample grids embedded (evenly spaced; the first and the last always)
   int64_t interp_rows = 8;     // interpolation paths
   int64_t interp_steps = 10;   // points along each path
@@ -51,11 +59,19 @@ struct ReportSummary {
   size_t bytes = 0;
   int64_t log_rows = 0, evaluations = 0, eval_tables = 0;
   int64_t grids_found = 0, grids_embedded = 0;
-  bool interpolation = false;
+  bool interpolation = false, real_images = false;
   double seconds = 0;
 };
 
 ReportSummary write_report(const std::string& run_dir, const ReportOptions& options);
+
+// The real images shown beside the sample grids: sample.grid training images
+// as the trainer read them (open_dataset of the run's config), a seeded
+// random choice laid out as the grids are; for a conditional model (`model`
+// needs labels) row r shows class r % K, as its grid does. PNG bytes, or
+// empty with `why` set for data that are not single images (pairs, 2-D
+// points) or cannot be read.
+std::string real_images_png(const Config& run_config, const GanModel* model, std::string* why = nullptr);
 
 // --- the pieces, exposed for tests -------------------------------------------
 

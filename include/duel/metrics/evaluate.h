@@ -73,6 +73,12 @@ MetricValues compare_sets(const FeatureSet& reference, const FeatureSet& other, 
 // The reference and floor sets of the dataset a config names (data.limit ignored).
 struct RealSets {
   FeatureSet reference, floor;
+  // Folders (no test split): the folder's rows that the reference holds,
+  // int64 [n], so that checks which need images the model never saw (the
+  // memorisation check) can leave them out of the training set; undefined
+  // for datasets with a test split.
+  torch::Tensor reference_rows;
+  std::vector<std::string> class_names;  // the data's, when it names its classes
 };
 RealSets load_real_sets(const Config& cfg, FeatureExtractor& net, const EvalOptions& options, bool with_floor);
 
