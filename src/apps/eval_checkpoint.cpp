@@ -177,6 +177,8 @@ ImageSet training_images(const Config& cfg, const RealSets& real) {
 
 // The closest pairs as one PNG: rows of up to 8 samples, each row followed
 // by the row of their nearest training images (blank cells pad the last).
+// Images smaller than 64 pixels are enlarged by a whole factor (nearest
+// neighbour), so that a 28-pixel pair can be told apart in any viewer.
 void write_closest_png(const std::string& path, const Memorisation& m, const torch::Tensor& samples,
                        const torch::Tensor& train) {
   const int64_t n = int64_t(m.closest.size());
@@ -194,7 +196,10 @@ void write_closest_png(const std::string& path, const Memorisation& m, const tor
         cells.push_back(to_unit_range(which == 0 ? samples[p.sample] : train[p.train]));
       }
   }
-  write_png(path, make_grid(torch::stack(cells), cols));
+  auto grid = torch::stack(cells);
+  const int64_t factor = std::max<int64_t>(1, 64 / std::max(grid.size(2), grid.size(3)));
+  if (factor > 1) grid = grid.repeat_interleave(factor, 2).repeat_interleave(factor, 3);
+  write_png(path, make_grid(grid, cols));
 }
 
 // The memorisation check of gen against the training images, into rep; the

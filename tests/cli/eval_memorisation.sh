@@ -20,8 +20,9 @@ J="$WORK/r/eval/step-000004.json" P="$WORK/r/eval/step-000004-closest.png"
 [ -s "$P" ] || fail "no closest-pairs PNG at $P"
 # Known values: with 32 held-out images the 1% quantile lies between the two smallest distances,
 # so exactly one held-out image (1/32) is below it; the pairs come closest first, one per sample,
-# each pointing into the 100 training images; the PNG holds 16 pairs as 4 rows of 8 28x28 cells
-# (2-pixel padding: 8*30+2 by 4*30+2); the class shares are multiples of 1/32 that sum to 1.
+# each pointing into the 100 training images; the PNG holds 16 pairs as 4 rows of 8 cells, the
+# 28x28 images enlarged twice (2-pixel padding: 8*58+2 by 4*58+2); the class shares are multiples
+# of 1/32 that sum to 1.
 python3 - "$J" "$P" <<'PY' || fail "memorisation JSON or PNG"
 import json, struct, sys
 j = json.load(open(sys.argv[1]))
@@ -40,7 +41,7 @@ assert d[0] <= m["median_sample_distance"]
 png = open(sys.argv[2], "rb").read()
 assert png[:8] == b"\x89PNG\r\n\x1a\n"
 w, h = struct.unpack(">II", png[16:24])
-assert (w, h) == (8 * 30 + 2, 4 * 30 + 2), (w, h)
+assert (w, h) == (8 * 58 + 2, 4 * 58 + 2), (w, h)
 b = j["class_balance"]
 assert len(b["classes"]) == 10 and len(b["generated"]) == 10 and len(b["reference"]) == 10
 for shares in (b["generated"], b["reference"]):
