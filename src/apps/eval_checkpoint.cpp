@@ -147,6 +147,8 @@ nlohmann::json memorisation_json(const EvalReport& rep, const MemorisationOption
           {"held_out_share", m.held_out_share},
           {"median_sample_distance", m.median_sample},
           {"median_held_out_distance", m.median_held_out},
+          {"exact_share", m.exact_share},
+          {"held_out_exact_share", m.held_out_exact_share},
           {"warn", m.warn},
           {"warn_share", mo.warn_share},
           {"samples", m.samples},
@@ -230,6 +232,15 @@ void check_memorisation(EvalReport& rep, const Config& cfg, const RealSets& real
       << "% of the samples are closer to a training image than " << 100 * (1 - req.memorisation_options.quantile)
       << "% of the held-out images are (fresh images give " << 100 * req.memorisation_options.quantile
       << "%): the generator may copy its training data; look at " << png_path;
+    rep.warnings.push_back(w.str());
+    say("warning: " + rep.warnings.back());
+  }
+  if (m.threshold == 0) {  // more held-out images than the quantile have a duplicate in the training set
+    std::ostringstream w;
+    w << std::fixed << std::setprecision(1) << "memorisation: " << 100 * m.held_out_exact_share
+      << "% of the held-out images are also training images (same features), so the threshold is 0 and the share "
+         "cannot show copying; read the exact copies instead: "
+      << 100 * m.exact_share << "% of the samples";
     rep.warnings.push_back(w.str());
     say("warning: " + rep.warnings.back());
   }

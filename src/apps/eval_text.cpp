@@ -63,6 +63,7 @@ std::string inspection_text(const EvalReport& r) {
                   m.warn ? "  HIGH: the generator may copy its training data" : "");
     out += format("  median distance to the nearest training image: samples %.4g, held-out %.4g (threshold %.4g)\n",
                   m.median_sample, m.median_held_out, m.threshold);
+    out += format("  exact copies (distance 0): samples %.4f, held-out %.4f\n", m.exact_share, m.held_out_exact_share);
     if (!r.closest_png.empty()) out += format("  closest pairs (sample above its training image): %s\n", r.closest_png.c_str());
   } else if (!r.memorisation_note.empty()) {
     out += format("\nmemorisation: %s\n", r.memorisation_note.c_str());

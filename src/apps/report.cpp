@@ -164,6 +164,9 @@ std::string memorisation_html(const nlohmann::json& m, const fs::path& eval_dir)
     << "<tr><td>median distance to the nearest training image</td><td class=\"num\">samples "
     << fmt(number_or_nan(m.value("median_sample_distance", nlohmann::json()))) << "</td><td class=\"num\">held-out "
     << fmt(number_or_nan(m.value("median_held_out_distance", nlohmann::json()))) << "</td></tr>\n"
+    << "<tr><td>exact copies (distance 0)</td><td class=\"num\">samples "
+    << fmt(number_or_nan(m.value("exact_share", nlohmann::json()))) << "</td><td class=\"num\">held-out "
+    << fmt(number_or_nan(m.value("held_out_exact_share", nlohmann::json()))) << "</td></tr>\n"
     << "</tbody></table>\n<p class=\"meta\">" << m.value("train", int64_t(0)) << " training images: "
     << html_escape(m.value("train_set", std::string())) << "</p>\n";
   const std::string png = m.value("closest_png", std::string());

@@ -72,6 +72,8 @@ Memorisation memorisation(const torch::Tensor& samples, const torch::Tensor& hel
   m.held_out_share = real.distance.lt(m.threshold).to(torch::kFloat64).mean().item<double>();
   m.median_sample = quantile_of(gen.distance, 0.5);
   m.median_held_out = quantile_of(real.distance, 0.5);
+  m.exact_share = gen.distance.eq(0).to(torch::kFloat64).mean().item<double>();
+  m.held_out_exact_share = real.distance.eq(0).to(torch::kFloat64).mean().item<double>();
   m.warn = m.share >= o.warn_share;
   // The closest pairs: samples ordered by their distance (ties by sample index).
   const auto dist = gen.distance.contiguous();

@@ -12,6 +12,7 @@ CK="$WORK/r/checkpoints/latest.duel"
 out=$("$DUEL" eval --checkpoint "$CK" --n 32 --features "$F" --threads 1 2>&1) || fail "eval: $out"
 for want in "memorisation (nearest of 100 training images in feature space, against 32 held-out images)" \
             "samples closer to a training image than 99% of held-out images" "median distance to the nearest training image" \
+            "exact copies (distance 0): samples 0.0000, held-out 0.0000" \
             "closest pairs (sample above its training image): $WORK/r/eval/step-000004-closest.png" \
             "class balance (share of images the feature network assigns to each class)" "total variation"; do
   grep -qF "$want" <<<"$out" || fail "eval output lacks '$want': $out"

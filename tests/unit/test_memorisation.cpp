@@ -67,6 +67,8 @@ TEST(Memorisation, CopiedTrainingImagesAreFlagged) {
   EXPECT_DOUBLE_EQ(m.share, 1.0);
   EXPECT_TRUE(m.warn);
   EXPECT_DOUBLE_EQ(m.median_sample, 0.0);
+  EXPECT_DOUBLE_EQ(m.exact_share, 1.0);
+  EXPECT_DOUBLE_EQ(m.held_out_exact_share, 0.0);
   EXPECT_GT(m.median_held_out, 1.0);
   ASSERT_EQ(m.closest.size(), 16u);
   for (const auto& p : m.closest) {
@@ -82,7 +84,20 @@ TEST(Memorisation, FreshDrawsGiveAboutOnePercent) {
   EXPECT_GT(m.share, 0.002);
   EXPECT_LT(m.share, 0.025);
   EXPECT_FALSE(m.warn);
+  EXPECT_DOUBLE_EQ(m.exact_share, 0.0);
   EXPECT_NEAR(m.median_sample / m.median_held_out, 1.0, 0.05);
+}
+
+TEST(Memorisation, DuplicatesAcrossSplitsShowAsExactShares) {
+  const auto train = randn({1000, 8}, 10);
+  // 30 of 1000 held-out images are training images (3 % > the 1 % quantile): the threshold is 0.
+  const auto held = torch::cat({train.slice(0, 0, 30), randn({970, 8}, 11)});
+  const auto samples = torch::cat({train.slice(0, 100, 150), randn({450, 8}, 12)});  // 10 % copies
+  const Memorisation m = memorisation(samples, held, train);
+  EXPECT_DOUBLE_EQ(m.threshold, 0.0);
+  EXPECT_DOUBLE_EQ(m.share, 0.0);  // nothing is below 0: the share is blind here
+  EXPECT_DOUBLE_EQ(m.held_out_exact_share, 0.03);
+  EXPECT_DOUBLE_EQ(m.exact_share, 0.1);
 }
 
 TEST(Memorisation, ChunkedSearchMatchesOneChunk) {

@@ -60,6 +60,11 @@ struct Memorisation {
   double held_out_share = 0;   // the same for the held-out images (about options.quantile)
   double median_sample = 0;    // median nearest-train distance of the samples
   double median_held_out = 0;  // ... and of the held-out images
+  // Shares at distance 0 (features identical to a training image's): exact
+  // copies among the samples, duplicates across the splits among the
+  // held-out images. When more than `quantile` of the held-out images are
+  // duplicates, the threshold is 0 and `share` cannot rise: read these instead.
+  double exact_share = 0, held_out_exact_share = 0;
   int64_t samples = 0, held_out = 0, train = 0;
   bool warn = false;                 // share >= options.warn_share
   std::vector<ClosestPair> closest;  // the options.pairs closest pairs, closest first (one per sample)
