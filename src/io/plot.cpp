@@ -24,6 +24,11 @@ struct Canvas {
 
 }  // namespace
 
+const float kClassColours[10][3] = {{0.12f, 0.47f, 0.71f}, {1.0f, 0.5f, 0.05f},  {0.17f, 0.63f, 0.17f},
+                                    {0.84f, 0.15f, 0.16f}, {0.58f, 0.4f, 0.74f}, {0.55f, 0.34f, 0.29f},
+                                    {0.89f, 0.47f, 0.76f}, {0.5f, 0.5f, 0.5f},   {0.74f, 0.74f, 0.13f},
+                                    {0.09f, 0.75f, 0.81f}};
+
 torch::Tensor scatter_plot(const torch::Tensor& points, const torch::Tensor& marks, const ScatterOptions& o) {
   Canvas cv(o.pixels);
   const double scale = double(o.pixels - 1) / (2 * o.extent);
@@ -41,10 +46,13 @@ torch::Tensor scatter_plot(const torch::Tensor& points, const torch::Tensor& mar
     auto pts = points.reshape({-1, 2}).to(torch::kFloat64).cpu().contiguous();
     auto a = pts.accessor<double, 2>();
     const float blue[3] = {0.1f, 0.25f, 0.8f};
+    const bool coloured = o.classes.defined() && o.classes.numel() == pts.size(0);
+    auto cls = coloured ? o.classes.to(torch::kInt64).cpu().contiguous() : torch::Tensor();
     for (int64_t i = 0; i < pts.size(0); ++i) {
       const int64_t c = std::lround(px(a[i][0])), r = std::lround(py(a[i][1]));
+      const float* colour = coloured ? kClassColours[((cls.data_ptr<int64_t>()[i] % 10) + 10) % 10] : blue;
       for (int64_t dy = -1; dy <= 1; ++dy)
-        for (int64_t dx = -1; dx <= 1; ++dx) cv.blend(c + dx, r + dy, blue, (dx == 0 && dy == 0) ? 0.6f : 0.25f);
+        for (int64_t dx = -1; dx <= 1; ++dx) cv.blend(c + dx, r + dy, colour, (dx == 0 && dy == 0) ? 0.6f : 0.25f);
     }
   }
   if (marks.defined() && marks.numel() > 0) {

@@ -30,4 +30,26 @@ Error ImageTranslator::missing(const GanModel& model) {
                "translate and upscale with a pix2pix, cyclegan or srgan checkpoint");
 }
 
+torch::Tensor LatentProjection::latent_penalty(const torch::Tensor& latents) const {
+  if (latent_space() != "z") return torch::zeros({}, latents.options());
+  // |z|^2 / d of a prior draw is close to 1; keep the optimised z there.
+  auto r = latents.flatten(1).pow(2).mean(1);  // [N]
+  return (r - 1).pow(2).mean();
+}
+
+Error LatentProjection::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' has no generator latent to project into",
+               "project with a checkpoint of mlp, dcgan, cgan, wgan, wgan-gp, infogan, progan or stylegan");
+}
+
+Error ImageJudge::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' has no discriminator that judges single images",
+               "judge with a checkpoint of mlp, dcgan, cgan, wgan, wgan-gp, infogan, progan or stylegan");
+}
+
+Error ImageEncoder::missing(const GanModel& model) {
+  return Error("model '" + model.name() + "' has no encoder from images to codes",
+               "encode with an aae (adversarial autoencoder) checkpoint");
+}
+
 }  // namespace duel

@@ -30,11 +30,15 @@ Interpolation interpolate(GanModel& model, const torch::Tensor& start, const tor
   auto z = torch::stack(points, 1).reshape(noise_shape);
   torch::Tensor per_image_labels;
   if (labels.defined()) per_image_labels = labels.to(torch::kInt64).repeat_interleave(steps).to(start.device());
-  Interpolation out;
   SampleRequest request{z, per_image_labels};
   request.truncation = truncation;
   if (text.defined()) request.text = text.to(torch::kInt64).repeat_interleave(steps, 0).to(start.device());  // [rows*steps, L]
-  out.images = require_capability<NoiseSampler>(model).sample(request).to(torch::kCPU);  // [rows*steps, C, H, W]
+  return assemble_interpolation(require_capability<NoiseSampler>(model).sample(request).to(torch::kCPU), rows, steps);
+}
+
+Interpolation assemble_interpolation(torch::Tensor images, int64_t rows, int64_t steps) {
+  Interpolation out;
+  out.images = std::move(images);  // [rows*steps, C, H, W]
   out.grid = make_grid(out.images, steps);
   // Frame t shows every path's point t side by side; the animation walks there and back.
   auto per_step = out.images.reshape({rows, steps, out.images.size(1), out.images.size(2), out.images.size(3)});

@@ -173,6 +173,21 @@ class Stylegan : public TwoPlayerGan, public StyleControl {
       : TwoPlayerGan(cfg, shape, g.ptr(), d.ptr()), g_(g), d_(d), mixing_(cfg.get_float("model.style_mixing")) {}
   std::string name() const override { return "stylegan"; }
   int64_t style_layers() const override { return g_->num_ws(); }
+  // Projection in w+: one style vector per layer; noise inputs held at the
+  // generator's constant maps, as sample() draws them.
+  std::string latent_space() const override { return "w+"; }
+  std::vector<int64_t> latent_shape() const override { return {g_->num_ws(), g_->options.w_dim()}; }
+  torch::Tensor start_latents(int64_t n, torch::Device device) override {
+    torch::NoGradGuard no_grad;
+    const bool was_training = g_->is_training();
+    g_->eval();  // map() updates w_avg only in training mode
+    auto ws = broadcast(g_->map(make_noise(n, device))).contiguous();
+    if (was_training) g_->train();
+    return ws;
+  }
+  torch::Tensor render_latents(const torch::Tensor& latents, const torch::Tensor&) override {
+    return g_->synthesize(latents, NoiseMode::Const);
+  }
 
  protected:
   torch::Tensor generate_sample(const SampleRequest& request) override {

@@ -390,6 +390,61 @@ torch::Tensor TwoPlayerGan::sample(const SampleRequest& request) {
   return out;
 }
 
+namespace {
+
+// G on the weights sample() uses, in eval mode, parameters frozen; undone on destruction.
+class FrozenGenerator {
+ public:
+  FrozenGenerator(torch::nn::Module& g, WeightEma* ema) : g_(g), swap_(ema), was_training_(g.is_training()) {
+    g_.eval();
+    for (auto& p : g_.parameters()) {
+      flags_.push_back(p.requires_grad());
+      p.set_requires_grad(false);
+    }
+  }
+  ~FrozenGenerator() {
+    auto params = g_.parameters();
+    for (size_t i = 0; i < params.size() && i < flags_.size(); ++i) params[i].set_requires_grad(flags_[i]);
+    if (was_training_) g_.train();
+  }
+  FrozenGenerator(const FrozenGenerator&) = delete;
+  FrozenGenerator& operator=(const FrozenGenerator&) = delete;
+
+ private:
+  torch::nn::Module& g_;
+  EmaSwap swap_;
+  bool was_training_;
+  std::vector<bool> flags_;
+};
+
+}  // namespace
+
+std::vector<int64_t> TwoPlayerGan::latent_shape() const { return {make_noise(1, torch::kCPU).size(1)}; }
+
+std::shared_ptr<void> TwoPlayerGan::render_scope() { return std::make_shared<FrozenGenerator>(*G_, ema_.get()); }
+
+torch::Tensor TwoPlayerGan::render_latents(const torch::Tensor& latents, const torch::Tensor& labels) {
+  SampleRequest request;
+  request.noise = latents;
+  request.labels = labels;
+  return generate_sample(request);
+}
+
+torch::Tensor TwoPlayerGan::judge(const torch::Tensor& images, const torch::Tensor& labels) {
+  require(knobs_.pack == 1,
+          "model '" + name() + "' was trained with model.pack = " + std::to_string(knobs_.pack) +
+              ": its discriminator judges packs of samples, not single images",
+          "judge with a checkpoint trained without PacGAN packing (model.pack = 1)");
+  require(!needs_labels() || labels.defined(), "model '" + name() + "' judges an image together with its class",
+          "give the images' classes");
+  torch::NoGradGuard no_grad;
+  const bool was_training = D_->is_training();
+  D_->eval();
+  auto out = discriminate(images, labels).reshape({-1});
+  if (was_training) D_->train();
+  return out;
+}
+
 onnx::Metadata TwoPlayerGan::export_generator(onnx::Graph& graph, const std::string&) {
   const int64_t width = make_noise(1, torch::kCPU).size(1);
   auto z = graph.input("z", onnx::kFloat, {"N", width},

@@ -20,6 +20,9 @@
 //                    are --rows latents of seed A, column sources --steps
 //                    latents of seed B; cell (i, j) takes style layers
 //                    [0, --crossover) from row i and the rest from column j.
+//   --latent F.npy   latents of `duel project` decoded (cgan: with every
+//                    class; stylegan --mix-seed S: mixed with a seed), and
+//   --interpolate-between A.npy B.npy   a walk between two (sample_latents.cpp)
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -76,7 +79,8 @@ Action add_sample(CLI::App& app) {
   cmd->add_flag("--live", a->live,
                "draw with G's live weights instead of their moving average (runs with train.ema > 0)");
   cmd->add_option("--threads", a->threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));
-  return [a]() -> int {
+  auto latents = add_latent_sampling(*cmd);
+  return [a, latents]() -> int {
     check_sample_job(*a);
     if (!a->out.empty()) check_output_file(a->out, "--out", ".png", "samples.png");
     if (!a->gif.empty()) check_output_file(a->gif, "--gif", ".gif", "path.gif");
@@ -86,6 +90,7 @@ Action add_sample(CLI::App& app) {
     const bool sweep = psis.size() > 1, mixing = !a->mix.empty(), text_walk = !a->prompt_to.empty();
     apply_threads(a->threads);
     a->checkpoint = checkpoint_arg(a->checkpoint);
+    if (auto rc = latents({a->checkpoint, a->out, a->gif, a->cls, a->steps})) return *rc;
     Checkpoint ck = Checkpoint::read(a->checkpoint);
     Config cfg;
     auto model = load_model(ck, cfg);

@@ -39,6 +39,16 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& e, int argc, char**
 // experiment command; the action runs when `modes` was parsed.
 Action add_experiment_modes(CLI::App& experiment, CLI::App*& modes);
 
+// `duel sample --latent / --interpolate-between` (sample_latents.cpp):
+// declares the options on the sample command; the returned action draws the
+// latents' grid and returns an exit code, or nullopt when neither was given.
+struct LatentSamplingContext {
+  std::string checkpoint, out, gif;
+  int64_t cls = -1, steps = 10;
+};
+using LatentSampling = std::function<std::optional<int>(const LatentSamplingContext&)>;
+LatentSampling add_latent_sampling(CLI::App& sample);
+
 // Shared helpers.
 void apply_threads(int threads);  // --threads handling (0: all cores)
 // Checks an output file argument before any work: `path` ends in `ext`

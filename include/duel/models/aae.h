@@ -91,7 +91,11 @@ TORCH_MODULE(CodeDiscriminator);
 enum class AaeScore { Recon, Latent, Disc, Combined };
 AaeScore parse_aae_score(const std::string& name);  // throws duel::Error for an unknown name
 
-class Aae : public GanModel, public NoiseSampler, public AnomalyScorer, public onnx::GeneratorExport {
+class Aae : public GanModel,
+            public NoiseSampler,
+            public AnomalyScorer,
+            public ImageEncoder,
+            public onnx::GeneratorExport {
  public:
   Aae(const Config& cfg, const DataShape& shape);
   std::string name() const override { return "aae"; }
@@ -120,7 +124,8 @@ class Aae : public GanModel, public NoiseSampler, public AnomalyScorer, public o
   torch::Tensor combine(const ScoreParts& parts) const;
   AaeScore score_kind() const { return score_; }
   // x [N, C, H, W] -> z [N, L] (eval mode, no gradients)
-  torch::Tensor encode(const torch::Tensor& images);
+  torch::Tensor encode(const torch::Tensor& images) override;
+  int64_t code_dim() const override { return latent_dim_; }
   // x [N, C, H, W] -> G(E(x)) [N, C, H, W] (eval mode, no gradients)
   torch::Tensor reconstruct(const torch::Tensor& images) override;
 

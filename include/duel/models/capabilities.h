@@ -11,9 +11,14 @@
 //   CodeTraversal    named latent codes to traverse: infogan
 //   AnomalyScorer    anomaly scores and reconstructions: aae
 //   ImageTranslator  translates images: pix2pix, cyclegan, srgan, srresnet (Translator)
+//   LatentProjection renders latents with gradients, for inversion (duel project):
+//                    every TwoPlayerGan (z; stylegan: w+)
+//   ImageJudge       the discriminator's verdict on images (duel judge): every TwoPlayerGan
+//   ImageEncoder     images to codes (duel encode): aae
 #pragma once
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,6 +105,54 @@ class ImageTranslator {
   virtual std::pair<torch::Tensor, torch::Tensor> io_of(const Batch& batch) const {
     return {batch.images, batch.targets};
   }
+  static Error missing(const GanModel& model);
+};
+
+// Generators whose latents can be optimised to match a target image
+// (`duel project`, apps/projection.h) and decoded again for editing.
+class LatentProjection {
+ public:
+  virtual ~LatentProjection() = default;
+  // "z" (the noise input, [latent_dim] per image) or "w+" (stylegan: one
+  // style vector per layer, [style_layers, w_dim] per image).
+  virtual std::string latent_space() const { return "z"; }
+  // The shape of one image's latent (without the batch dimension).
+  virtual std::vector<int64_t> latent_shape() const = 0;
+  // n random starting latents [n, latent_shape...] from the global generator
+  // (z: the prior; w+: the mapping of prior draws).
+  virtual torch::Tensor start_latents(int64_t n, torch::Device device) = 0;
+  // Holds the generator on the weights sample() draws with (the moving
+  // average when train.ema > 0), in eval mode and with its parameters frozen,
+  // for the lifetime of the returned guard. render_latents() needs one.
+  virtual std::shared_ptr<void> render_scope() = 0;
+  // latents [N, latent_shape...] (+ int64 labels [N] for conditional models)
+  // -> images [N, C, H, W], differentiable in the latents.
+  virtual torch::Tensor render_latents(const torch::Tensor& latents, const torch::Tensor& labels) = 0;
+  // A penalty [scalar] keeping latents where the generator was trained
+  // (z: the squared gap of |z|^2 / d from 1; w+: none).
+  virtual torch::Tensor latent_penalty(const torch::Tensor& latents) const;
+  static Error missing(const GanModel& model);
+};
+
+// Models with a discriminator that judges single images (`duel judge`).
+class ImageJudge {
+ public:
+  virtual ~ImageJudge() = default;
+  // images [N, C, H, W] in [-1, 1] at the model's size (+ int64 labels [N]
+  // when judge_needs_labels()) -> the discriminator's raw outputs [N], higher
+  // = judged more real; D in eval mode, no gradients.
+  virtual torch::Tensor judge(const torch::Tensor& images, const torch::Tensor& labels) = 0;
+  virtual bool judge_needs_labels() const { return false; }
+  static Error missing(const GanModel& model);
+};
+
+// Models with an encoder from images to codes (`duel encode`).
+class ImageEncoder {
+ public:
+  virtual ~ImageEncoder() = default;
+  // images [N, C, H, W] in [-1, 1] -> codes [N, code_dim()] (eval mode, no gradients)
+  virtual torch::Tensor encode(const torch::Tensor& images) = 0;
+  virtual int64_t code_dim() const = 0;
   static Error missing(const GanModel& model);
 };
 

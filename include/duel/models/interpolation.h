@@ -26,4 +26,8 @@ struct Interpolation {
 Interpolation interpolate(GanModel& model, const torch::Tensor& start, const torch::Tensor& end, int64_t steps,
                           const torch::Tensor& labels = {}, const torch::Tensor& text = {}, double truncation = 1.0);
 
+// The grid and animation frames of `rows` paths of `steps` images each:
+// images [rows*steps, C, H, W] in [-1, 1], row-major (path r, point t).
+Interpolation assemble_interpolation(torch::Tensor images, int64_t rows, int64_t steps);
+
 }  // namespace duel

@@ -82,7 +82,11 @@ struct DiscriminatorTraits {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const std::string& prefix,
                                                         std::vector<torch::Tensor> params);
 
-class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::GeneratorExport {
+class TwoPlayerGan : public GanModel,
+                     public NoiseSampler,
+                     public LatentProjection,
+                     public ImageJudge,
+                     public onnx::GeneratorExport {
  public:
   TwoPlayerGan(const Config& cfg, const DataShape& shape, std::shared_ptr<torch::nn::Module> generator,
                std::shared_ptr<torch::nn::Module> discriminator, const DiscriminatorTraits& traits = {});
@@ -95,6 +99,17 @@ class TwoPlayerGan : public GanModel, public NoiseSampler, public onnx::Generato
   torch::Tensor make_noise(int64_t n, torch::Device device) const override;
   std::map<std::string, torch::Tensor> extra_state() override;
   void load_extra_state(const std::map<std::string, torch::Tensor>& state) override;
+
+  // LatentProjection: z of make_noise's width; rendering is generate_sample()
+  // of the latents as noise (stylegan overrides it for w+).
+  std::vector<int64_t> latent_shape() const override;
+  torch::Tensor start_latents(int64_t n, torch::Device device) override { return make_noise(n, device); }
+  std::shared_ptr<void> render_scope() override;
+  torch::Tensor render_latents(const torch::Tensor& latents, const torch::Tensor& labels) override;
+  // ImageJudge: discriminate() in eval mode, flattened to [N]. Refused
+  // (duel::Error) for model.pack > 1, whose D judges packs of samples.
+  torch::Tensor judge(const torch::Tensor& images, const torch::Tensor& labels) override;
+  bool judge_needs_labels() const override { return needs_labels(); }
 
   const AdversarialKnobs& knobs() const { return knobs_; }
   // Noise, plus one class per grid row when the model needs_labels().
