@@ -33,18 +33,10 @@ Inputs read_inputs(const EncodeRequest& r, const Config& cfg, const DataShape& s
   Inputs in;
   if (r.from_test > 0) {
     require(r.in.empty(), "--in and --from-test both name the images", "pass one of them");
-    Config c = cfg;
-    c.set("data.limit", int64_t(0));
-    ImageSet test = open_dataset(c, "test");
-    require(test.size() >= r.from_test,
-            "--from-test " + std::to_string(r.from_test) + " asks for more than the " + std::to_string(test.size()) +
-                " test images of " + cfg.get_string("data.dataset"),
-            "use --from-test " + std::to_string(test.size()) + " or less");
-    in.images = resize_images(test.images.slice(0, 0, r.from_test), shape.size, shape.channels);
-    if (test.has_labels()) {
-      in.labels = test.labels.slice(0, 0, r.from_test);
-      in.classes = std::max<int64_t>(test.num_classes, in.labels.max().item<int64_t>() + 1);
-    }
+    TestImages test = first_test_images(cfg, shape, r.from_test, "--from-test");
+    in.images = test.images;
+    in.labels = test.labels;
+    in.classes = test.classes;
     return in;
   }
   require(!r.in.empty(), "no images: pass --in DIR or --from-test N", "e.g. --in images/");

@@ -122,15 +122,8 @@ JudgeReport judge_images(const JudgeRequest& r, const std::function<void(const s
     add("in", r.in, images, files);
   } else {
     if (r.real_test > 0) {
-      Config c = cfg;
-      c.set("data.limit", int64_t(0));
-      ImageSet test = open_dataset(c, "test");
-      require(test.size() >= r.real_test,
-              "--real-test " + std::to_string(r.real_test) + " asks for more than the " + std::to_string(test.size()) +
-                  " test images of " + cfg.get_string("data.dataset"),
-              "use --real-test " + std::to_string(test.size()) + " or less");
-      add("real", cfg.get_string("data.dataset") + " test", resize_images(test.images.slice(0, 0, r.real_test),
-                                                                          shape.size, shape.channels), {});
+      add("real", cfg.get_string("data.dataset") + " test",
+          first_test_images(cfg, shape, r.real_test, "--real-test").images, {});
     } else {
       auto images = read_folder(r.real_dir, "--real", shape, files);
       add("real", r.real_dir, images, files);

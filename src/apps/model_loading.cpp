@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "duel/core/error.h"
+#include "duel/data/dataset.h"
 #include "duel/models/model_files.h"
 #include "duel/train/run_folder.h"
 #include "duel/train/trainer.h"
@@ -61,6 +62,23 @@ CheckpointChoice resolve_checkpoint(const std::string& arg) {
   }
   c.path = find_resume_checkpoint(c.run_dir, &c.skipped);
   return c;
+}
+
+TestImages first_test_images(const Config& cfg, const DataShape& shape, int64_t n, const std::string& flag) {
+  Config c = cfg;
+  c.set("data.limit", int64_t(0));
+  ImageSet test = open_dataset(c, "test");
+  require(test.size() >= n,
+          flag + " " + std::to_string(n) + " asks for more than the " + std::to_string(test.size()) +
+              " test images of " + cfg.get_string("data.dataset"),
+          "use " + flag + " " + std::to_string(test.size()) + " or less");
+  TestImages t;
+  t.images = resize_images(test.images.slice(0, 0, n), shape.size, shape.channels);
+  if (test.has_labels()) {
+    t.labels = test.labels.slice(0, 0, n);
+    t.classes = std::max<int64_t>(test.num_classes, t.labels.max().item<int64_t>() + 1);
+  }
+  return t;
 }
 
 }  // namespace duel

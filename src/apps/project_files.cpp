@@ -38,15 +38,9 @@ Targets read_targets(const ProjectRequest& r, const Config& cfg, const DataShape
   Targets t;
   if (r.from_test > 0) {
     require(r.in.empty(), "--in and --from-test both name targets", "pass one of them");
-    Config c = cfg;
-    c.set("data.limit", int64_t(0));
-    ImageSet test = open_dataset(c, "test");
-    require(test.size() >= r.from_test,
-            "--from-test " + std::to_string(r.from_test) + " asks for more images than the test split of " +
-                cfg.get_string("data.dataset") + " holds (" + std::to_string(test.size()) + ")",
-            "use --from-test " + std::to_string(test.size()) + " or less");
-    t.images = resize_images(test.images.slice(0, 0, r.from_test), shape.size, shape.channels);
-    if (test.has_labels()) t.labels = test.labels.slice(0, 0, r.from_test);
+    TestImages test = first_test_images(cfg, shape, r.from_test, "--from-test");
+    t.images = test.images;
+    t.labels = test.labels;
     for (int64_t i = 0; i < r.from_test; ++i) {
       char name[32];
       std::snprintf(name, sizeof name, "test-%06lld", (long long)i);

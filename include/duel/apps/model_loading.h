@@ -42,4 +42,16 @@ struct CheckpointChoice {
 // run folder or holds no loadable checkpoint.
 CheckpointChoice resolve_checkpoint(const std::string& arg);
 
+// The first `n` images of the test split of the dataset `cfg` names (its
+// data.limit ignored), at the model's size and channels: the held-out images
+// that project, judge and encode take with --from-test / --real-test.
+struct TestImages {
+  torch::Tensor images;  // float [n, C, H, W] in [-1, 1]
+  torch::Tensor labels;  // int64 [n]; undefined when the dataset has no labels
+  int64_t classes = 0;   // the dataset's class count (at least max label + 1); 0 without labels
+};
+// Requires: n > 0. Throws duel::Error naming `flag` when the split holds fewer
+// than n images, and the dataset's own errors when it cannot be opened.
+TestImages first_test_images(const Config& cfg, const DataShape& shape, int64_t n, const std::string& flag);
+
 }  // namespace duel
