@@ -198,10 +198,7 @@ void write_closest_png(const std::string& path, const Memorisation& m, const tor
         cells.push_back(to_unit_range(which == 0 ? samples[p.sample] : train[p.train]));
       }
   }
-  auto grid = torch::stack(cells);
-  const int64_t factor = std::max<int64_t>(1, 64 / std::max(grid.size(2), grid.size(3)));
-  if (factor > 1) grid = grid.repeat_interleave(factor, 2).repeat_interleave(factor, 3);
-  write_png(path, make_grid(grid, cols));
+  write_png(path, make_grid(enlarge_small(torch::stack(cells)), cols));
 }
 
 // The memorisation check of gen against the training images, into rep; the

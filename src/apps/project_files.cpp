@@ -118,8 +118,8 @@ void write_projection_files(const std::string& out, const Targets& t, const Proj
   write_npy((fs::path(out) / "latents.npy").string(), p.latents);
   if (p.labels.defined()) write_npy((fs::path(out) / "labels.npy").string(), p.labels);
   write_file_atomic((fs::path(out) / "projection.csv").string(), csv.str());
-  // 4 targets per grid row: target | reconstruction (| nearest training image)
-  write_png((fs::path(out) / "pairs.png").string(), make_grid(torch::cat(rows), near ? 12 : 8));
+  // 4 targets per grid row: target | reconstruction (| nearest training image), small images enlarged
+  write_png((fs::path(out) / "pairs.png").string(), make_grid(enlarge_small(torch::cat(rows)), near ? 12 : 8));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +22,13 @@
 #include <stb_image.h>
 
 namespace duel {
+
+torch::Tensor enlarge_small(const torch::Tensor& images, int64_t side) {
+  require(images.dim() == 4, "enlarge_small expects [N, C, H, W] images");
+  const int64_t factor = std::max<int64_t>(1, side / std::max<int64_t>(1, std::max(images.size(2), images.size(3))));
+  if (factor == 1) return images;
+  return images.repeat_interleave(factor, 2).repeat_interleave(factor, 3);
+}
 
 torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow, int64_t pad) {
   require(images.dim() == 4, "make_grid expects [N, C, H, W] images");

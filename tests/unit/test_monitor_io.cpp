@@ -1,6 +1,7 @@
 // The training monitor's warnings and the sample grid layout.
 #include <gtest/gtest.h>
 
+#include "duel/core/error.h"
 #include "duel/io/image.h"
 #include "duel/train/monitor.h"
 
@@ -43,4 +44,15 @@ TEST(Grid, LayoutAndValues) {
   EXPECT_EQ(g[0][0][0].item<int>(), 0);    // padding
   EXPECT_EQ(g[0][7][8].item<int>(), 0);    // fifth image (black)
   EXPECT_EQ(g[0][7][2].item<int>(), 255);  // fourth image
+}
+
+TEST(Grid, EnlargeSmallByAWholeFactor) {
+  auto imgs = torch::arange(2 * 3 * 28 * 20, torch::kFloat32).reshape({2, 3, 28, 20});
+  auto big = enlarge_small(imgs, 64);  // 64 / 28 -> factor 2
+  EXPECT_EQ(big.sizes(), torch::IntArrayRef({2, 3, 56, 40}));
+  EXPECT_EQ(big[1][2][55][39].item<float>(), imgs[1][2][27][19].item<float>());
+  EXPECT_EQ(big[0][1][3][2].item<float>(), imgs[0][1][1][1].item<float>());
+  EXPECT_EQ(enlarge_small(imgs, 100).size(2), 84);     // factor 3
+  EXPECT_TRUE(enlarge_small(imgs, 40).equal(imgs));    // 40 / 28 -> 1: unchanged
+  EXPECT_THROW(enlarge_small(imgs[0], 64), duel::Error);
 }

@@ -11,6 +11,10 @@ namespace duel {
 // [N, C, H, W] in [-1, 1] -> uint8 [C, rows*(H+pad)+pad, cols*(W+pad)+pad];
 // nrow images per row (0: the square root rounded up).
 torch::Tensor make_grid(const torch::Tensor& images, int64_t nrow = 0, int64_t pad = 2);
+// [N, C, H, W] enlarged by the largest whole factor that keeps the longer
+// side at most `side` (nearest neighbour; unchanged when already that big),
+// so that a grid of 28-pixel images can be told apart in any viewer.
+torch::Tensor enlarge_small(const torch::Tensor& images, int64_t side = 64);
 // Generated images [-1, 1] -> uint8 [N, C, H, W], rounded as a saved PNG is
 // (what metrics see, so scores match images written to disk).
 torch::Tensor quantise(const torch::Tensor& images);
