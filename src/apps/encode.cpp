@@ -115,6 +115,7 @@ EncodeReport encode_images(const EncodeRequest& r) {
     const double extent = std::max(1.0, 1.1 * xy.abs().max().item<double>());
     ScatterOptions o{extent, 0.0, 640};
     o.classes = in.labels;
+    o.dot = 2;
     write_png(r.scatter, scatter_plot(xy, {}, o));
   }
   return rep;

@@ -51,8 +51,10 @@ torch::Tensor scatter_plot(const torch::Tensor& points, const torch::Tensor& mar
     for (int64_t i = 0; i < pts.size(0); ++i) {
       const int64_t c = std::lround(px(a[i][0])), r = std::lround(py(a[i][1]));
       const float* colour = coloured ? kClassColours[((cls.data_ptr<int64_t>()[i] % 10) + 10) % 10] : blue;
-      for (int64_t dy = -1; dy <= 1; ++dy)
-        for (int64_t dx = -1; dx <= 1; ++dx) cv.blend(c + dx, r + dy, colour, (dx == 0 && dy == 0) ? 0.6f : 0.25f);
+      const int64_t d = std::max<int64_t>(1, o.dot);
+      for (int64_t dy = -d; dy <= d; ++dy)
+        for (int64_t dx = -d; dx <= d; ++dx)
+          cv.blend(c + dx, r + dy, colour, (std::abs(dx) < d && std::abs(dy) < d) ? 0.6f : 0.25f);
     }
   }
   if (marks.defined() && marks.numel() > 0) {

@@ -257,3 +257,17 @@ TEST(Plot, PointsTakeTheirClassColour) {
   EXPECT_GT(px[0].item<int64_t>(), 200);
   EXPECT_LT(px[2].item<int64_t>(), 120);
 }
+
+TEST(Plot, DotSetsTheSizeOfEachPoint) {
+  ScatterOptions o{1.0, 0.0, 101};
+  auto red = [&](int64_t dot, int64_t row, int64_t col) {
+    o.dot = dot;
+    auto img = scatter_plot(torch::tensor({{0.5f, 0.5f}}), {}, o);  // pixel column 75, row 25
+    return img.index({0, row, col}).item<int64_t>();                  // the point is blue: little red
+  };
+  EXPECT_EQ(red(1, 25, 77), 255);  // a 3-pixel square: two to the right is background
+  EXPECT_EQ(red(1, 25, 76), 198);  // its rim: white under 25 % of blue's red 0.1
+  EXPECT_EQ(red(2, 24, 76), 117);  // a 5-pixel square: opaque (60 %) one inside its rim
+  EXPECT_EQ(red(2, 25, 77), 198);  // its rim
+  EXPECT_EQ(red(2, 25, 78), 255);  // and nothing beyond
+}

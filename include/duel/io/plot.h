@@ -9,6 +9,7 @@ struct ScatterOptions {
   double extent = 1.5;       // the plot shows [-extent, extent]^2
   double mark_radius = 0.0;  // radius of each mark's ring in data units (drawn at least 4 px)
   int64_t pixels = 480;      // side of the square image
+  int64_t dot = 1;           // each point is a (2 dot + 1)-pixel square, opaque inside, faint at its rim
   // int64 [N]: each point's class, drawn in the colour kClassColours[class % 10]
   // (undefined: every point blue).
   torch::Tensor classes{};
