@@ -1,6 +1,7 @@
 // `duel judge`: a discriminator's scores of images and its AUROC; see judge.h.
 #include "duel/apps/judge.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
@@ -69,23 +70,44 @@ void check_request(const JudgeRequest& r) {
   require(r.batch >= 1, "--batch must be at least 1", "256 is the default");
 }
 
+// The request's --domain, checked against the model's discriminators.
+const std::string& judge_domain(const ImageJudge& judge, const GanModel& model, const JudgeRequest& r) {
+  const auto domains = judge.judge_domains();
+  if (domains.size() == 1) {
+    require(r.domain.empty(), "--domain is for models with a discriminator per domain; '" + model.name() + "' has one",
+            "drop --domain");
+    return r.domain;
+  }
+  std::string names;
+  for (const auto& d : domains) names += (names.empty() ? "" : ", ") + d;
+  require(std::find(domains.begin(), domains.end(), r.domain) != domains.end(),
+          (r.domain.empty() ? "'" + model.name() + "' has a discriminator per domain"
+                            : "--domain '" + r.domain + "' is not one of " + model.name() + "'s") +
+              " (" + names + ")",
+          "pass --domain " + domains.front() + " to judge " + domains.front() + " images with D_" + domains.front());
+  require(r.real_test == 0, "--real-test reads the dataset's test images, which are not one domain's",
+          "pass --real DIR with real " + r.domain + " images");
+  return r.domain;
+}
+
 }  // namespace
 
 torch::Tensor judge_scores(GanModel& model, int64_t num_classes, const torch::Tensor& images, int64_t cls, int64_t batch,
-                           torch::Tensor* classes) {
+                           torch::Tensor* classes, const std::string& domain) {
   auto& judge = require_capability<ImageJudge>(model);
   std::vector<torch::Tensor> scores, best;
   for (int64_t at = 0; at < images.size(0); at += batch) {
     auto x = to_unit_range(images.slice(0, at, std::min(images.size(0), at + batch)));
     if (!judge.judge_needs_labels()) {
-      scores.push_back(judge.judge(x, {}).to(torch::kFloat64));
+      scores.push_back(judge.judge(x, {}, domain).to(torch::kFloat64));
       continue;
     }
     // cls, or every class with the most real one kept
     const int64_t k = cls >= 0 ? 1 : num_classes;
     std::vector<torch::Tensor> per;
     for (int64_t c = 0; c < k; ++c)
-      per.push_back(judge.judge(x, torch::full({x.size(0)}, cls >= 0 ? cls : c, torch::kInt64)).to(torch::kFloat64));
+      per.push_back(
+          judge.judge(x, torch::full({x.size(0)}, cls >= 0 ? cls : c, torch::kInt64), domain).to(torch::kFloat64));
     auto [value, index] = torch::stack(per, 1).max(1);
     scores.push_back(value);
     best.push_back(cls >= 0 ? torch::full_like(index, cls) : index);
@@ -99,8 +121,9 @@ JudgeReport judge_images(const JudgeRequest& r, const std::function<void(const s
   Checkpoint ck = Checkpoint::read(r.checkpoint);
   Config cfg;
   auto model = load_model(ck, cfg);
-  const DataShape& shape = ck.state().shape;
-  require_capability<ImageJudge>(*model);
+  auto& judge = require_capability<ImageJudge>(*model);
+  DataShape shape = ck.state().shape;
+  shape.channels = judge.judge_channels(judge_domain(judge, *model, r));
   require(r.cls < 0 || (model->needs_labels() && r.cls < shape.num_classes),
           model->needs_labels() ? "--class " + std::to_string(r.cls) + " is out of range (0 to " +
                                       std::to_string(shape.num_classes - 1) + ")"
@@ -112,7 +135,7 @@ JudgeReport judge_images(const JudgeRequest& r, const std::function<void(const s
   auto add = [&](const std::string& name, const std::string& source, torch::Tensor images,
                  std::vector<std::string> files) {
     JudgeReport::Set s{name, source, std::move(files), {}, {}};
-    s.scores = judge_scores(*model, shape.num_classes, images, r.cls, r.batch, &s.classes);
+    s.scores = judge_scores(*model, shape.num_classes, images, r.cls, r.batch, &s.classes, r.domain);
     if (info) info(name + ": " + std::to_string(images.size(0)) + " images of " + source);
     rep.sets.push_back(std::move(s));
   };

@@ -44,7 +44,17 @@ Error LatentProjection::missing(const GanModel& model) {
 
 Error ImageJudge::missing(const GanModel& model) {
   return Error("model '" + model.name() + "' has no discriminator that judges single images",
-               "judge with a checkpoint of mlp, dcgan, cgan, wgan, wgan-gp, infogan, progan or stylegan");
+               "judge with a checkpoint of mlp, dcgan, cgan, wgan, wgan-gp, infogan, progan, stylegan, cyclegan or "
+               "srgan (pix2pix's discriminator judges input-output pairs)");
+}
+
+torch::Tensor ImageJudge::judged_by(torch::nn::Module& net, const std::function<torch::Tensor()>& forward) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net.is_training();
+  net.eval();
+  auto out = forward();
+  if (was_training) net.train();
+  return out.dim() > 1 ? out.flatten(1).mean(1) : out;
 }
 
 Error ImageEncoder::missing(const GanModel& model) {

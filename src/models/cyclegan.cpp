@@ -40,7 +40,7 @@ const bool keys_registered = [] {
   return true;
 }();
 
-class Cyclegan : public Translator {
+class Cyclegan : public Translator, public ImageJudge {
  public:
   Cyclegan(const Config& cfg, const DataShape& shape)
       : shape_(shape),
@@ -81,6 +81,18 @@ class Cyclegan : public Translator {
   }
 
   std::string name() const override { return "cyclegan"; }
+
+  // ImageJudge: D_A judges A images, D_B judges B images (the mean of the patch logits).
+  std::vector<std::string> judge_domains() const override { return {"A", "B"}; }
+  int64_t judge_channels(const std::string& domain) const override {
+    return domain == "B" ? shape_.target_channels : shape_.channels;
+  }
+  torch::Tensor judge(const torch::Tensor& images, const torch::Tensor&, const std::string& domain) override {
+    require(domain == "A" || domain == "B", "cyclegan has a discriminator per domain, A and B; not '" + domain + "'",
+            "pass --domain A (real A images against translated B) or --domain B");
+    auto& d = domain == "A" ? *D_a_ : *D_b_;
+    return judged_by(d, [&] { return d.forward(images); });
+  }
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> nets() override {
     return {{"G_AB", G_ab_.ptr()}, {"G_BA", G_ba_.ptr()}, {"D_A", D_a_.ptr()}, {"D_B", D_b_.ptr()}};
   }

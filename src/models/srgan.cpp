@@ -61,7 +61,7 @@ torch::Tensor fit_to(const torch::Tensor& x, const FeatureIdentity& id) {
   return y;
 }
 
-class Srgan : public Translator {
+class Srgan : public Translator, public ImageJudge {
  public:
   Srgan(const Config& cfg, const DataShape& shape, bool adversarial)
       : shape_(shape),
@@ -114,6 +114,15 @@ class Srgan : public Translator {
   }
 
   std::string name() const override { return adversarial_ ? "srgan" : "srresnet"; }
+
+  // ImageJudge: D on full-size (high-resolution) images; srresnet has no D.
+  int64_t judge_channels(const std::string&) const override { return shape_.channels; }
+  torch::Tensor judge(const torch::Tensor& images, const torch::Tensor&, const std::string& domain) override {
+    require(adversarial_, "srresnet has no discriminator (it trains on the content loss alone)",
+            "judge with an srgan checkpoint");
+    require(domain.empty(), "srgan has one discriminator; there is no domain '" + domain + "'", "drop --domain");
+    return judged_by(*D_, [&] { return D_->forward(images); });
+  }
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> nets() override {
     if (!adversarial_) return {{"G", G_.ptr()}};
     return {{"G", G_.ptr()}, {"D", D_.ptr()}};

@@ -430,19 +430,16 @@ torch::Tensor TwoPlayerGan::render_latents(const torch::Tensor& latents, const t
   return generate_sample(request);
 }
 
-torch::Tensor TwoPlayerGan::judge(const torch::Tensor& images, const torch::Tensor& labels) {
+torch::Tensor TwoPlayerGan::judge(const torch::Tensor& images, const torch::Tensor& labels, const std::string& domain) {
+  require(domain.empty(), "model '" + name() + "' has one discriminator; there is no domain '" + domain + "'",
+          "judge without a domain");
   require(knobs_.pack == 1,
           "model '" + name() + "' was trained with model.pack = " + std::to_string(knobs_.pack) +
               ": its discriminator judges packs of samples, not single images",
           "judge with a checkpoint trained without PacGAN packing (model.pack = 1)");
   require(!needs_labels() || labels.defined(), "model '" + name() + "' judges an image together with its class",
           "give the images' classes");
-  torch::NoGradGuard no_grad;
-  const bool was_training = D_->is_training();
-  D_->eval();
-  auto out = discriminate(images, labels).reshape({-1});
-  if (was_training) D_->train();
-  return out;
+  return judged_by(*D_, [&] { return discriminate(images, labels); });
 }
 
 onnx::Metadata TwoPlayerGan::export_generator(onnx::Graph& graph, const std::string&) {

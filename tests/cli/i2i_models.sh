@@ -51,6 +51,27 @@ grep -qE "feature distance to the target .*: output [0-9.]+, bicubic [0-9.]+" <<
 "$DUEL" info "$WORK/cyclegan-a/checkpoints/latest.duel" | grep -qE "B images: +3 channel\(s\), unpaired" ||
   fail "duel info lacks cyclegan's B images"
 
+# duel judge: cyclegan with one domain's discriminator (A and B hold the same
+# files, so real and "fake" score alike: AUROC 0.5 exactly), srgan with its D;
+# srresnet and pix2pix have no single-image discriminator.
+cy="$WORK/cyclegan-a/checkpoints/latest.duel" sr="$WORK/srgan-a/checkpoints/latest.duel"
+out=$("$DUEL" judge -k "$cy" --domain B --real "$WORK/B/train" --fake "$WORK/A/train" --threads 1 2>&1) ||
+  fail "judge cyclegan: $out"
+grep -q "^AUROC real vs fake: 0.5000" <<<"$out" || fail "judge cyclegan: equal images should give AUROC 0.5: $out"
+out=$("$DUEL" judge -k "$sr" --in "$WORK/A/train" --out "$WORK/sr.csv" --threads 1 2>&1) || fail "judge srgan: $out"
+grep -qE "^in +$i images" <<<"$out" || fail "judge srgan: $out"
+[ "$(wc -l <"$WORK/sr.csv")" -eq $((i + 1)) ] || fail "judge srgan CSV rows"
+expect_exit 2 "'cyclegan' has a discriminator per domain \(A, B\)" -- "$DUEL" judge -k "$cy" --in "$WORK/A/train"
+expect_exit 2 "--domain 'C' is not one of cyclegan's" -- "$DUEL" judge -k "$cy" --domain C --in "$WORK/A/train"
+expect_exit 2 "--real-test reads the dataset's test images" -- \
+  "$DUEL" judge -k "$cy" --domain A --real-test 4 --fake "$WORK/A/train"
+expect_exit 2 "--domain is for models with a discriminator per domain" -- "$DUEL" judge -k "$sr" --domain A --in "$WORK/A/train"
+expect_exit 2 "draws nothing from noise" -- "$DUEL" judge -k "$sr" --real "$WORK/A/train" --fake-samples 4
+expect_exit 2 "srresnet has no discriminator" -- \
+  "$DUEL" judge -k "$WORK/srresnet-a/checkpoints/latest.duel" --in "$WORK/A/train"
+expect_exit 2 "'pix2pix' has no discriminator that judges single images" -- \
+  "$DUEL" judge -k "$WORK/pix2pix-a/checkpoints/latest.duel" --in "$WORK/A/train"
+
 # Data the models cannot use is refused before any work, and no run folder is left.
 expect_exit 2 "pix2pix trains on paired images" -- "$DUEL" train --out "$WORK/bad1" "${TINY[@]}" \
   --set model.name=pix2pix --set train.steps=2

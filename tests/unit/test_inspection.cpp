@@ -19,6 +19,7 @@
 #include "duel/io/plot.h"
 #include "duel/models/capabilities.h"
 #include "duel/models/model.h"
+#include "duel/nn/i2i_nets.h"
 #include "test_util.h"
 
 using namespace duel;
@@ -253,7 +254,7 @@ TEST(Judge, ConditionalModelsTakeTheMostRealClass) {
   auto best = judge_scores(*model, 3, images, -1, 256, &classes);
   auto x = to_unit_range(images);
   std::vector<torch::Tensor> per;
-  for (int64_t c = 0; c < 3; ++c) per.push_back(judge.judge(x, torch::full({5}, c, torch::kInt64)).to(torch::kFloat64));
+  for (int64_t c = 0; c < 3; ++c) per.push_back(judge.judge(x, torch::full({5}, c, torch::kInt64), "").to(torch::kFloat64));
   auto [value, index] = torch::stack(per, 1).max(1);
   EXPECT_LT((best - value).abs().max().item<double>(), 1e-6);
   EXPECT_TRUE(torch::equal(classes, index));
@@ -283,6 +284,60 @@ TEST(Encode, AaeEncoderIsAnImageEncoder) {
   EXPECT_EQ(codes.sizes(), torch::IntArrayRef({3, 8}));
   auto dcgan = create_model(tiny("dcgan"), DataShape{1, 16, 0});
   EXPECT_THROW(require_capability<ImageEncoder>(*dcgan), Error);
+}
+
+// D's output in eval mode, as judge() should give it, averaged over patches.
+torch::Tensor eval_output(GanModel& model, const std::string& net_name, const torch::Tensor& x) {
+  for (auto& [name, net] : model.nets()) {
+    if (name != net_name) continue;
+    torch::NoGradGuard no_grad;
+    net->eval();
+    torch::Tensor out;
+    if (auto p = std::dynamic_pointer_cast<PatchDiscriminatorImpl>(net)) out = p->forward(x);
+    if (auto d = std::dynamic_pointer_cast<SrDiscriminatorImpl>(net)) out = d->forward(x);
+    net->train();
+    return out.flatten(1).mean(1);
+  }
+  ADD_FAILURE() << "no net " << net_name;
+  return {};
+}
+
+TEST(Judge, CycleganJudgesEachDomainWithItsOwnDiscriminator) {
+  torch::manual_seed(7);
+  Config c = tiny("cyclegan");
+  c.set_from_string("model.resnet_blocks=1");
+  c.set_from_string("model.identity_weight=0");
+  auto model = create_model(c, DataShape{1, 32, 0, 3, false});  // A gray, B colour
+  auto& judge = require_capability<ImageJudge>(*model);
+  EXPECT_EQ(judge.judge_domains(), (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(judge.judge_channels("A"), 1);
+  EXPECT_EQ(judge.judge_channels("B"), 3);
+  auto a = torch::rand({3, 1, 32, 32}) * 2 - 1, b = torch::rand({3, 3, 32, 32}) * 2 - 1;
+  auto sa = judge.judge(a, {}, "A"), sb = judge.judge(b, {}, "B");
+  ASSERT_EQ(sb.sizes(), torch::IntArrayRef({3}));
+  EXPECT_TRUE(torch::allclose(sa, eval_output(*model, "D_A", a)));
+  EXPECT_TRUE(torch::allclose(sb, eval_output(*model, "D_B", b)));
+  EXPECT_FALSE(torch::allclose(sb, eval_output(*model, "D_A", b.mean(1, true))));
+  EXPECT_THROW(judge.judge(b, {}, ""), Error);  // which discriminator?
+  // Through the app's batching, for domain B.
+  auto u8 = quantise(b);
+  EXPECT_TRUE(torch::allclose(judge_scores(*model, 0, u8, -1, 2, nullptr, "B"),
+                              judge_scores(*model, 0, u8, -1, 256, nullptr, "B")));
+  for (auto& [name, net] : model->nets()) EXPECT_TRUE(net->is_training()) << name;
+}
+
+TEST(Judge, SrganJudgesFullSizeImagesAndSrresnetHasNoJudge) {
+  torch::manual_seed(8);
+  Config c = tiny("srgan");
+  auto model = create_model(c, DataShape{3, 32, 0});
+  auto& judge = require_capability<ImageJudge>(*model);
+  EXPECT_EQ(judge.judge_domains(), (std::vector<std::string>{""}));
+  EXPECT_EQ(judge.judge_channels(""), 3);
+  auto x = torch::rand({4, 3, 32, 32}) * 2 - 1;
+  EXPECT_TRUE(torch::allclose(judge.judge(x, {}, ""), eval_output(*model, "D", x)));
+  EXPECT_THROW(judge.judge(x, {}, "B"), Error);
+  auto plain = create_model(tiny("srresnet"), DataShape{3, 32, 0});
+  EXPECT_THROW(require_capability<ImageJudge>(*plain).judge(x, {}, ""), Error);
 }
 
 TEST(Plot, PointsTakeTheirClassColour) {

@@ -25,6 +25,7 @@ Action add_judge(CLI::App& app) {
   cmd->add_option("--seed", r->seed, "seed of --fake-samples");
   cmd->add_option("--class", r->cls, "conditional models: judge every image as this class (default: its most real class)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--domain", r->domain, "cyclegan: judge A or B images, with D_A or D_B");
   cmd->add_option("--out,-o", r->out_csv, "CSV of every score (set, index, file, class, score)");
   cmd->add_option("--batch", r->batch, "images per forward pass")->check(CLI::Range(int64_t(1), int64_t(65536)));
   cmd->add_option("--threads", *threads, "LibTorch intra-op threads (default: all cores)")->check(CLI::Range(0, 1024));

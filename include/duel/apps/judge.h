@@ -6,7 +6,9 @@
 //
 // Image sets come from folders (any PNG/JPEG/BMP, brought to the model's size
 // and channels), from the dataset's test split (--real-test N) or from the
-// checkpoint's own generator (--fake-samples N, seeded). Conditional models
+// checkpoint's own generator (--fake-samples N, seeded). cyclegan judges the
+// images of one domain (--domain A or B) with that domain's discriminator;
+// srgan judges full-size images. Conditional models
 // judge an image with its class: --class K for every image, else the class
 // that D finds most real (reported per image).
 #pragma once
@@ -28,6 +30,7 @@ struct JudgeRequest {
   int64_t fake_samples = 0;         // > 0: N samples of the checkpoint's generator as the fake set
   uint64_t seed = 0;                // of the generated samples
   int64_t cls = -1;
+  std::string domain;               // models with a discriminator per domain (cyclegan: A or B)
   std::string out_csv;              // empty: none
   int64_t batch = 256;
 };
@@ -53,7 +56,8 @@ JudgeReport judge_images(const JudgeRequest& request, const std::function<void(c
 // D's scores of uint8 images [N, C, H, W] through `model`'s ImageJudge;
 // conditional models (num_classes classes): `cls` >= 0 for every image, else
 // the most real class (written to classes). Batches of `batch`.
+// `domain`: ImageJudge::judge's.
 torch::Tensor judge_scores(GanModel& model, int64_t num_classes, const torch::Tensor& images, int64_t cls, int64_t batch,
-                           torch::Tensor* classes);
+                           torch::Tensor* classes, const std::string& domain = "");
 
 }  // namespace duel

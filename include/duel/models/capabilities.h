@@ -18,6 +18,7 @@
 #pragma once
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -138,12 +139,23 @@ class LatentProjection {
 class ImageJudge {
  public:
   virtual ~ImageJudge() = default;
-  // images [N, C, H, W] in [-1, 1] at the model's size (+ int64 labels [N]
-  // when judge_needs_labels()) -> the discriminator's raw outputs [N], higher
-  // = judged more real; D in eval mode, no gradients.
-  virtual torch::Tensor judge(const torch::Tensor& images, const torch::Tensor& labels) = 0;
+  // images [N, C, H, W] in [-1, 1] at the model's size, C = judge_channels(domain)
+  // (+ int64 labels [N] when judge_needs_labels()) -> the discriminator's raw
+  // outputs [N] (a patch discriminator's mean over its patches), higher =
+  // judged more real; D in eval mode, no gradients. `domain` is one of
+  // judge_domains().
+  virtual torch::Tensor judge(const torch::Tensor& images, const torch::Tensor& labels, const std::string& domain) = 0;
   virtual bool judge_needs_labels() const { return false; }
+  // Models with one discriminator per image domain name the domains
+  // (cyclegan: "A" and "B"; D_A judges A images); the rest have one, "".
+  virtual std::vector<std::string> judge_domains() const { return {""}; }
+  virtual int64_t judge_channels(const std::string& domain) const = 0;
   static Error missing(const GanModel& model);
+
+ protected:
+  // forward() with `net` in eval mode and without gradients, flattened to
+  // [N] by the mean over the other dimensions; net's mode is restored.
+  static torch::Tensor judged_by(torch::nn::Module& net, const std::function<torch::Tensor()>& forward);
 };
 
 // Models with an encoder from images to codes (`duel encode`).

@@ -108,8 +108,9 @@ class TwoPlayerGan : public GanModel,
   torch::Tensor render_latents(const torch::Tensor& latents, const torch::Tensor& labels) override;
   // ImageJudge: discriminate() in eval mode, flattened to [N]. Refused
   // (duel::Error) for model.pack > 1, whose D judges packs of samples.
-  torch::Tensor judge(const torch::Tensor& images, const torch::Tensor& labels) override;
+  torch::Tensor judge(const torch::Tensor& images, const torch::Tensor& labels, const std::string& domain) override;
   bool judge_needs_labels() const override { return needs_labels(); }
+  int64_t judge_channels(const std::string&) const override { return shape_.channels; }
 
   const AdversarialKnobs& knobs() const { return knobs_; }
   // Noise, plus one class per grid row when the model needs_labels().
