@@ -43,6 +43,14 @@ std::string temp_path(const std::string& name) {
   return (dir / name).string();
 }
 
+// The 8-bit image that `lp` renders from `latents` (G frozen as projection
+// freezes it): a projection target with a known latent.
+torch::Tensor rendered_target(LatentProjection& lp, const torch::Tensor& latents, const torch::Tensor& labels = {}) {
+  auto guard = lp.render_scope();
+  torch::NoGradGuard no_grad;
+  return quantise(lp.render_latents(latents, labels));
+}
+
 }  // namespace
 
 TEST(Npy, RoundTripsFloatAndIntegerArrays) {
@@ -79,12 +87,7 @@ TEST(Projection, RecoversTheLatentOfAFixedGenerator) {
   ASSERT_EQ(lp.latent_space(), "z");
   ASSERT_EQ(lp.latent_shape(), std::vector<int64_t>{8});
   auto z = torch::randn({4, 8});
-  torch::Tensor target;
-  {
-    auto guard = lp.render_scope();
-    torch::NoGradGuard no_grad;
-    target = quantise(lp.render_latents(z, {}));
-  }
+  auto target = rendered_target(lp, z);
   ProjectionOptions o;
   o.steps = 400;
   o.starts = 4;
@@ -115,12 +118,7 @@ TEST(Projection, RecoversTheKnownZOfAnInjectiveGenerator) {
   auto& lp = require_capability<LatentProjection>(*model);
   ASSERT_EQ(lp.latent_shape(), std::vector<int64_t>{8});
   auto z = torch::randn({4, 8});
-  torch::Tensor target;
-  {
-    auto guard = lp.render_scope();
-    torch::NoGradGuard no_grad;
-    target = quantise(lp.render_latents(z, {}));  // 8-bit, as images on disk are
-  }
+  auto target = rendered_target(lp, z);
   ProjectionOptions o;
   o.steps = 400;
   o.starts = 4;
@@ -143,12 +141,7 @@ TEST(Projection, ConditionalModelsProjectWithTheGivenClass) {
   auto& lp = require_capability<LatentProjection>(*model);
   auto z = torch::randn({2, 8});
   auto labels = torch::tensor({2, 0}, torch::kInt64);
-  torch::Tensor target;
-  {
-    auto guard = lp.render_scope();
-    torch::NoGradGuard no_grad;
-    target = quantise(lp.render_latents(z, labels));
-  }
+  auto target = rendered_target(lp, z, labels);
   ProjectionOptions o;
   o.steps = 300;
   o.latent_weight = 0;
@@ -174,13 +167,12 @@ TEST(Projection, StyleganProjectsIntoWPlus) {
   const auto shape = lp.latent_shape();
   ASSERT_EQ(shape.size(), 2u);
   EXPECT_EQ(shape[1], 16);
-  torch::Tensor target, w;
+  torch::Tensor w;
   {
-    auto guard = lp.render_scope();
     torch::NoGradGuard no_grad;
     w = lp.start_latents(2, torch::kCPU);
-    target = quantise(lp.render_latents(w, {}));
   }
+  auto target = rendered_target(lp, w);
   EXPECT_EQ(w.size(1), shape[0]);
   ProjectionOptions o;
   o.steps = 300;
