@@ -142,7 +142,8 @@ Aae::Aae(const Config& cfg, const DataShape& shape)
   E_ = AaeEncoder(AaeEncoderOptions(latent_dim_, shape.channels, shape.size).width(cfg.get_int("model.aae_e_width")));
   G_ = DcganGenerator(DcganOptions(latent_dim_, shape.channels, shape.size)
                           .width(cfg.get_int("model.g_width"))
-                          .fast_convt(cfg.get_bool("perf.fast_convt")));
+                          .fast_convt(cfg.get_bool("perf.fast_convt"))
+                          .winograd(cfg.get_bool("perf.winograd")));
   D_ = CodeDiscriminator(CodeDiscriminatorOptions(latent_dim_)
                              .hidden(cfg.get_int("model.aae_d_hidden"))
                              .spectral_norm(cfg.get_bool("model.spectral_norm")));

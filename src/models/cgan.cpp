@@ -112,6 +112,7 @@ std::unique_ptr<GanModel> make_cgan(const Config& cfg, const DataShape& shape) {
           "use fashion-mnist, mnist, cifar10 or an image folder with one subfolder per class");
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
   dcgan_stages(shape.size);  // validates the size before any allocation
+  g.winograd(cfg.get_bool("perf.winograd"));
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt")).extra_in(shape.num_classes);
   d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))

@@ -40,13 +40,15 @@ DcganGeneratorImpl::DcganGeneratorImpl(const DcganOptions& o) : options(o) {
   for (int64_t i = 0; i < stages - 1; ++i) {
     // [N, c, s, s] -> [N, c/2, 2s, 2s]; at 28 px the first stage is 4 -> 7 (kernel 3)
     const int64_t k = (o.size() == 28 && i == 0) ? 3 : 4;
-    body->push_back(TransposedConv2d(TransposedConv2dOptions(c, c / 2, k).stride(2).padding(1).fast(o.fast_convt())));
+    body->push_back(TransposedConv2d(
+        TransposedConv2dOptions(c, c / 2, k).stride(2).padding(1).fast(o.fast_convt()).winograd(o.winograd())));
     body->push_back(SyncBatchNorm2d(c / 2));
     body->push_back(nn::ReLU(nn::ReLUOptions(true)));
     c /= 2;
   }
   // [N, width, size/2, size/2] -> [N, C, size, size]
-  body->push_back(TransposedConv2d(TransposedConv2dOptions(c, o.channels(), 4).stride(2).padding(1).fast(o.fast_convt())));
+  body->push_back(TransposedConv2d(
+      TransposedConv2dOptions(c, o.channels(), 4).stride(2).padding(1).fast(o.fast_convt()).winograd(o.winograd())));
   body->push_back(nn::Tanh());
   register_module("body", body);
 }
@@ -69,12 +71,14 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
   trunk = nn::Sequential();
   int64_t c = o.width();
   // [N, C, size, size] -> [N, width, size/2, size/2]
-  trunk->push_back(make_conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false), sn));
+  trunk->push_back(
+      make_conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false), sn, o.winograd()));
   trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
   if (o.dropout() > 0) trunk->push_back(nn::Dropout(o.dropout()));
   for (int64_t i = 1; i < stages; ++i) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
-    trunk->push_back(make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn));
+    trunk->push_back(
+        make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn, o.winograd()));
     if (o.norm() == "batch") trunk->push_back(SyncBatchNorm2d(2 * c));
     else if (o.norm() == "layer") trunk->push_back(nn::GroupNorm(nn::GroupNormOptions(1, 2 * c)));
     trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
@@ -152,6 +156,7 @@ class Dcgan : public TwoPlayerGan {
 
 std::unique_ptr<GanModel> make_dcgan_model(const Config& cfg, const DataShape& shape, const std::string& name) {
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
+  g.winograd(cfg.get_bool("perf.winograd"));
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
   d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))

@@ -277,6 +277,7 @@ std::unique_ptr<GanModel> make_infogan(const Config& cfg, const DataShape& shape
           "set model.info_cat_codes or model.info_cont_codes above 0, or use model.name=dcgan");
   dcgan_stages(shape.size);  // validates the size before any allocation
   DcganOptions g(cfg.get_int("model.latent_dim"), shape.channels, shape.size);
+  g.winograd(cfg.get_bool("perf.winograd"));
   DcganOptions d = g;
   g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt")).extra_in(codes.input_width());
   d.width(cfg.get_int("model.d_width")).spectral_norm(cfg.get_bool("model.spectral_norm")).norm(cfg.get_string("model.d_norm"))

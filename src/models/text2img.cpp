@@ -137,6 +137,7 @@ class Text2Img : public Text2ImgModel {
             "label_flip at their defaults");
     DcganOptions g(latent_dim_, shape.channels, shape.size);
     dcgan_stages(shape.size);  // validates the size before any allocation
+    g.winograd(cfg.get_bool("perf.winograd"));
     DcganOptions d = g;
     g.width(cfg.get_int("model.g_width")).fast_convt(cfg.get_bool("perf.fast_convt"));
     d.width(cfg.get_int("model.d_width"))

@@ -79,6 +79,10 @@ const bool keys_registered = [] {
   register_float_key("optim.d_beta2", 0.999, 0.0, 0.999999, "discriminator Adam beta2");
   register_bool_key("perf.fast_convt", true,
                     "transposed convolutions on oneDNN's convolution kernels (CPU); false: LibTorch's own");
+  register_bool_key("perf.winograd", true,
+                    "dcgan-family nets: 4x4 stride-2 convolutions and transposed convolutions with 16+ channels in "
+                    "float32 on CPU by Winograd's F(4x4, 2x2) / F(2x2, 2x2), about 2x fewer multiplications "
+                    "(docs/performance.md); false: oneDNN's direct kernels");
   return true;
 }();
 

@@ -5,6 +5,7 @@
 #include <torch/autograd.h>
 #include "duel/core/autocast.h"
 #include "duel/nn/onnx_modules.h"
+#include "duel/nn/winograd.h"
 
 namespace duel {
 namespace {
@@ -83,6 +84,9 @@ torch::Tensor TransposedConv2dImpl::forward(const torch::Tensor& x) {
     }
     // The autograd function calls oneDNN directly, past autocast, so it casts itself.
     y = ConvTransposeOneDnn::apply(x.to(torch::kBFloat16), w.to(torch::kBFloat16), options.stride(), options.padding());
+  } else if (options.winograd() && k == 4 && options.stride() == 2 && options.padding() == 1 &&
+             x.scalar_type() == torch::kFloat32 && winograd_applies(options.out(), options.in(), x.size(2), x.size(3))) {
+    y = winograd_conv_transpose4s2(x, w);  // [N, in, h, w] -> [N, out, 2h, 2w]
   } else if (options.out() >= 8) {
     y = ConvTransposeOneDnn::apply(x, w, options.stride(), options.padding());
   } else {

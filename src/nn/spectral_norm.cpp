@@ -2,6 +2,7 @@
 #include "duel/nn/spectral_norm.h"
 
 #include "duel/core/autocast.h"
+#include "duel/nn/winograd.h"
 
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/functional/linear.h>
@@ -72,24 +73,45 @@ namespace {
 
 // A convolution that stays in float32 under CPU bfloat16 autocast when its input
 // is narrow (an RGB image): oneDNN has no fast bfloat16 kernel for so few
-// channels, and its input gradient would fall back to a slow path. Its
-// parameters are a Conv2d's, under the same names.
+// channels, and its input gradient would fall back to a slow path. With
+// `winograd`, a 4x4 stride-2 convolution in float32 runs on nn/winograd.h
+// where that applies. Its parameters are a Conv2d's, under the same names.
 class NarrowSafeConv2dImpl : public torch::nn::Conv2dImpl {
  public:
-  using torch::nn::Conv2dImpl::Conv2dImpl;
+  NarrowSafeConv2dImpl(const torch::nn::Conv2dOptions& o, bool winograd)
+      : torch::nn::Conv2dImpl(o), winograd_(winograd && is_4x4_stride2(o)) {}
   torch::Tensor forward(const torch::Tensor& x) {
+    if (winograd_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !AutocastScope::cpu_enabled()) {
+      if (x.size(2) % 2 == 0 && x.size(3) % 2 == 0 &&
+          winograd_applies(options.in_channels(), options.out_channels(), x.size(2) / 2, x.size(3) / 2)) {
+        auto y = winograd_conv4s2(x, weight);  // [N, in, H, W] -> [N, out, H/2, W/2], channels-last
+        return options.bias() ? y + bias.reshape({1, -1, 1, 1}) : y;
+      }
+      // A layer the route does not take (an RGB input) still hands on channels-last activations,
+      // which the Winograd layers after it read without a conversion.
+      return torch::nn::Conv2dImpl::forward(x.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
     if (options.in_channels() >= 8 || !AutocastScope::cpu_enabled()) return torch::nn::Conv2dImpl::forward(x);
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
     return torch::nn::Conv2dImpl::forward(x.to(torch::kFloat32));
   }
+
+ private:
+  static bool is_4x4_stride2(const torch::nn::Conv2dOptions& o) {
+    const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    const auto all = [](const torch::ExpandingArray<2>& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+    return pad && all(*pad, 1) && all(o.kernel_size(), 4) && all(o.stride(), 2) && all(o.dilation(), 1) &&
+           o.groups() == 1 && c10::get_if<torch::enumtype::kZeros>(&o.padding_mode());
+  }
+  bool winograd_;
 };
 TORCH_MODULE(NarrowSafeConv2d);
 
 }  // namespace
 
-torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn) {
+torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn, bool winograd) {
   if (sn) return torch::nn::AnyModule(SpectralNorm(torch::nn::Conv2d(options)));
-  return torch::nn::AnyModule(NarrowSafeConv2d(options));
+  return torch::nn::AnyModule(NarrowSafeConv2d(options, winograd));
 }
 
 torch::nn::AnyModule make_linear(const torch::nn::LinearOptions& options, bool sn) {

@@ -25,6 +25,7 @@ struct DcganOptions {
   TORCH_ARG(int64_t, width) = 64;   // channels of the widest-resolution layer
   TORCH_ARG(int64_t, extra_in) = 0; // extra input channels/features (conditioning)
   TORCH_ARG(bool, fast_convt) = true; // transposed convolutions on oneDNN (see nn/conv_transpose.h)
+  TORCH_ARG(bool, winograd) = false;  // 4x4 stride-2 layers on the Winograd route in float32 on CPU (nn/winograd.h)
   TORCH_ARG(bool, spectral_norm) = false; // D: spectrally normalised convolutions (nn/spectral_norm.h)
   TORCH_ARG(std::string, norm) = "batch"; // D: batch, layer (GroupNorm(1, c)) or none
   TORCH_ARG(double, dropout) = 0.0;        // D: dropout probability after each activation (0: none)

@@ -11,7 +11,9 @@
 // all three of which oneDNN runs. A 1x1 input with stride 1 and no padding
 // (the first layer of a DCGAN generator) is a plain matrix product.
 // Narrow outputs (fewer than 8 channels) stay on LibTorch's own path, which
-// is faster there. The module holds a torch::nn::ConvTranspose2d, so its
+// is faster there. With `winograd` (and `fast`), a 4x4 stride-2 padding-1
+// layer in float32 runs on the Winograd route (nn/winograd.h), which needs
+// fewer multiplications, where that applies. The module holds a torch::nn::ConvTranspose2d, so its
 // parameters, initialisation and checkpoints are LibTorch's.
 #pragma once
 #include <torch/nn/modules/conv.h>
@@ -29,6 +31,7 @@ struct TransposedConv2dOptions {
   TORCH_ARG(int64_t, padding) = 0;
   TORCH_ARG(bool, bias) = false;
   TORCH_ARG(bool, fast) = true;  // false: always LibTorch's ConvTranspose2d
+  TORCH_ARG(bool, winograd) = false;  // 4x4 stride 2 padding 1 in float32: Winograd (nn/winograd.h) where it applies
 };
 
 class TransposedConv2dImpl : public torch::nn::Module, public onnx::Exportable {

@@ -38,7 +38,9 @@ class SpectralNormImpl : public torch::nn::Module {
 TORCH_MODULE(SpectralNorm);
 
 // A Conv2d, spectrally normalised when `sn`; usable in a Sequential either way.
-torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn);
+// `winograd`: a 4x4 stride-2 padding-1 convolution without spectral norm runs
+// on the Winograd route (nn/winograd.h) for float32 CPU inputs it applies to.
+torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn, bool winograd = false);
 torch::nn::AnyModule make_linear(const torch::nn::LinearOptions& options, bool sn);
 
 }  // namespace duel
