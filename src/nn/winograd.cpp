@@ -104,7 +104,7 @@ __attribute__((target("avx512f"))) void stream_row_avx512(float* dst, const floa
   for (; c + 16 <= len; c += 16) _mm512_stream_ps(dst + c, _mm512_loadu_ps(src + c));
   for (; c < len; ++c) dst[c] = src[c];
 }
-const bool kStream = __builtin_cpu_supports("avx512f");
+const bool kStream = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
 inline void store_row(float* dst, const float* src, int64_t len) {
   if (kStream && (reinterpret_cast<uintptr_t>(dst) & 63) == 0) stream_row_avx512(dst, src, len);
   else std::copy_n(src, len, dst);
@@ -192,10 +192,10 @@ DUEL_VECTOR_CLONES void output_transform(const float* mm, float* y, const Geomet
         }
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < m; ++j) {
-          float* o = y + ((img * g.Ho + m * ti + i) * g.Wo + m * tj + j) * g.O + o0;
-          std::fill_n(o, len, 0.0f);
+          float o[kChunk] = {};
           for (int64_t al = 0; al < n; ++al)
             if (t.at[i * n + al] != 0) axpy(o, tmp[al][j], t.at[i * n + al], len);
+          std::copy_n(o, len, y + ((img * g.Ho + m * ti + i) * g.Wo + m * tj + j) * g.O + o0);
         }
     }
   }
@@ -448,7 +448,9 @@ void check_input(const at::Tensor& x, const at::Tensor& w) {
 }  // namespace
 
 bool winograd_applies(int64_t in_channels, int64_t out_channels, int64_t out_h, int64_t out_w) {
-  return in_channels >= 16 && out_channels >= 16 && out_h >= 2 && out_w >= 2 && out_h % 2 == 0 && out_w % 2 == 0;
+  // Below 128 input channels the matrix products are too small to pay for the transforms, whose
+  // memory traffic does not shrink with a second thread on a 2-core machine (docs/performance.md).
+  return in_channels >= 128 && out_channels >= 16 && out_h >= 2 && out_w >= 2 && out_h % 2 == 0 && out_w % 2 == 0;
 }
 
 int64_t winograd_tile(int64_t out_h, int64_t out_w) {
