@@ -282,28 +282,33 @@ Sgemm onednn_sgemm() {
   return f;
 }
 
-// out[p] = op(a[p]) op(b[p]) for every position p, the positions split across threads
-// (each product single-threaded, so the result does not depend on the thread count).
+// out[p] = op(a[p]) op(b[p]) for every position p, each product single-threaded, the products spread
+// over the threads. An odd number of positions is cut into twice as many half-height products, which
+// two threads share evenly; the cut does not depend on the thread count, nor then does the result.
 at::Tensor batched_mm(const at::Tensor& a_in, bool ta, const at::Tensor& b_in, bool tb, int64_t out_stride = 0) {
   const auto rowwise = [](const at::Tensor& t) { return t.stride(2) == 1 && t.stride(1) == t.size(2) ? t : t.contiguous(); };
   const at::Tensor a = rowwise(a_in), b = rowwise(b_in);
   const int64_t rows = ta ? a.size(2) : a.size(1), cols = tb ? b.size(1) : b.size(2), inner = ta ? a.size(1) : a.size(2);
   if (out_stride == 0) out_stride = rows * cols;
   auto out = positions_empty(a.size(0), rows, cols, out_stride, a.options());
+  const int64_t parts = a.size(0) % 2 == 1 && rows >= 32 ? 2 : 1;
   const Sgemm sgemm = onednn_sgemm();
   const float* pa = a.data_ptr<float>();
   const float* pb = b.data_ptr<float>();
   float* po = out.data_ptr<float>();
-  at::parallel_for(0, a.size(0), 1, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
+  at::parallel_for(0, a.size(0) * parts, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t p = i / parts, r0 = rows * (i % parts) / parts, r1 = rows * (i % parts + 1) / parts;
       if (sgemm) {
-        const int status = sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', rows, cols, inner, 1.0f, pa + p * a.stride(0), a.size(2),
-                                 pb + p * b.stride(0), b.size(2), 0.0f, po + p * out_stride, cols);
+        // rows r0.. of op(a): rows of a, or columns of a when transposed
+        const float* ap = pa + p * a.stride(0) + (ta ? r0 : r0 * a.size(2));
+        const int status = sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', r1 - r0, cols, inner, 1.0f, ap, a.size(2),
+                                 pb + p * b.stride(0), b.size(2), 0.0f, po + p * out_stride + r0 * cols, cols);
         TORCH_CHECK(status == 0, "winograd: dnnl_sgemm failed with status ", status);
       } else {
-        const at::Tensor ap = a.select(0, p), bp = b.select(0, p);
-        at::Tensor op = out.select(0, p);
-        at::mm_out(op, ta ? ap.t() : ap, tb ? bp.t() : bp);
+        const at::Tensor ap = ta ? a.select(0, p).t() : a.select(0, p), bp = b.select(0, p);
+        at::Tensor op = out.select(0, p).narrow(0, r0, r1 - r0);
+        at::mm_out(op, ap.narrow(0, r0, r1 - r0), tb ? bp.t() : bp);
       }
     }
   });

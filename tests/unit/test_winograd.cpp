@@ -44,8 +44,9 @@ struct Case {
 }  // namespace
 
 TEST(Winograd, ConvolutionMatchesDirectForBothTileSizes) {
-  // out 8x8 (F(4,2)), 4x4 (F(2,2)), 8x4 and 2x2 (F(2,2))
-  for (const Case& k : {Case{3, 16, 24, 16, 16}, Case{2, 20, 16, 8, 8}, Case{2, 16, 17, 16, 8}, Case{1, 32, 16, 4, 4}}) {
+  // out 8x8 (F(4,2)), 4x4 (F(2,2); with 32 tiles, so the 9 products are cut in halves), 8x4 and 2x2
+  for (const Case& k : {Case{3, 16, 24, 16, 16}, Case{2, 20, 16, 8, 8}, Case{8, 16, 24, 8, 8}, Case{2, 16, 17, 16, 8},
+                        Case{1, 32, 16, 4, 4}}) {
     torch::manual_seed(k.c + k.h);
     const auto x = torch::randn({k.n, k.c, k.h, k.w}), w = torch::randn({k.o, k.c, 4, 4}) * 0.1;
     const auto g = torch::randn({k.n, k.o, k.h / 2, k.w / 2}, torch::kFloat64);
