@@ -10,13 +10,16 @@
 #
 #   scripts/bench-compare.sh [--reps 5] [--steps 100] [--threads 2] [--synthetic] [--device cpu|cuda]
 #                            [--size 28] [--channels 1] [--width 64] [--gemm] [--amp none|bf16]
+#                            [--set KEY=VALUE ...]
 #
 # --amp bf16 runs duel with perf.amp = bf16 (bfloat16 convolutions; the
 # reference stays in float32, as written): a different arithmetic, so its
-# ratio is reported beside the float32 one, never instead of it.
+# ratio is reported beside the float32 one, never instead of it. --set passes
+# a config key to duel only (e.g. --set perf.winograd=false to time duel
+# without a lever, against the same reference in the same run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPS=5 STEPS=100 THREADS=$(nproc) SYNTH="" DEVICE=cpu SIZE=28 CHANNELS=1 WIDTH=64 GEMM="" AMP=none
+REPS=5 STEPS=100 THREADS=$(nproc) SYNTH="" DEVICE=cpu SIZE=28 CHANNELS=1 WIDTH=64 GEMM="" AMP=none EXTRA=()
 REF=${DUEL_REF:-../shared/bench/dcgan_ref.py}
 BENCH=${DUEL_BENCH:-build/duel-bench}
 PYTHON=${DUEL_PYTHON:-/usr/bin/python3}
@@ -32,7 +35,9 @@ while [ $# -gt 0 ]; do
     --width) WIDTH=$2; shift 2 ;;
     --gemm) GEMM=1; shift ;;
     --amp) AMP=$2; shift 2 ;;
-    *) echo "usage: $0 [--reps N] [--steps N] [--threads N] [--synthetic] [--device cpu|cuda] [--size N] [--channels 1|3] [--width N] [--gemm]" >&2; exit 2 ;;
+    --set) [[ "${2:-}" == *=* ]] || { echo "error: --set needs KEY=VALUE, got '${2:-}'" >&2; exit 2; }
+           EXTRA+=(--set "$2"); shift 2 ;;
+    *) echo "usage: $0 [--reps N] [--steps N] [--threads N] [--synthetic] [--device cpu|cuda] [--size N] [--channels 1|3] [--width N] [--gemm] [--amp none|bf16] [--set KEY=VALUE]" >&2; exit 2 ;;
   esac
 done
 [ -x "$BENCH" ] || { echo "error: $BENCH not built; run 'make build' first" >&2; exit 2; }
@@ -42,7 +47,7 @@ case "$SIZE" in 28|16|32|64|128|256) ;; *) echo "error: --size must be 28 or a p
 # Other sizes and channels than the preset's Fashion-MNIST: synthetic data on both sides.
 if [ "$SIZE" != 28 ] || [ "$CHANNELS" != 1 ]; then SYNTH=--synthetic; fi
 SETS=(--set "run.device=$DEVICE" --set "data.image_size=$SIZE" --set "data.channels=$CHANNELS"
-      --set "model.g_width=$WIDTH" --set "model.d_width=$WIDTH" --set "perf.amp=$AMP")
+      --set "model.g_width=$WIDTH" --set "model.d_width=$WIDTH" --set "perf.amp=$AMP" "${EXTRA[@]}")
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$THREADS
 ours=() theirs=()
 for i in $(seq "$REPS"); do
@@ -57,7 +62,7 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 m_ref=$(median "${theirs[@]}") m_duel=$(median "${ours[@]}")
 ratio=$(awk -v a="$m_duel" -v b="$m_ref" 'BEGIN {printf "%.2f", a / b}')
-echo "dcgan training step, ${SIZE} px, $CHANNELS channel(s), width $WIDTH, batch 64, $THREADS thread(s), device $DEVICE, duel perf.amp=$AMP, $REPS reps x $STEPS steps"
+echo "dcgan training step, ${SIZE} px, $CHANNELS channel(s), width $WIDTH, batch 64, $THREADS thread(s), device $DEVICE, duel perf.amp=$AMP${EXTRA[*]:+ ${EXTRA[*]}}, $REPS reps x $STEPS steps"
 echo "pytorch-eager median img/s: $m_ref"
 echo "duel median img/s:          $m_duel"
 echo "ratio (duel / reference):   $ratio"
