@@ -90,6 +90,12 @@ void tile_rows(T* x, const Geometry& g, int64_t tile, int64_t ph, T* rows[5][5])
     }
 }
 
+// Offset of pixel (i, j) of a tile's m x m output block in the NHWC output [N, Ho, Wo, O].
+inline int64_t out_pixel(const Geometry& g, int64_t tile, int64_t i, int64_t j) {
+  const int64_t img = tile / (g.th * g.tw), ti = tile / g.tw % g.th, tj = tile % g.tw;
+  return ((img * g.Ho + g.m * ti + i) * g.Wo + g.m * tj + j) * g.O;
+}
+
 // o[0..len) += k * s[0..len)
 inline void axpy(float* __restrict o, const float* __restrict s, float k, int64_t len) {
   for (int64_t c = 0; c < len; ++c) o[c] += k * s[c];
@@ -181,21 +187,21 @@ DUEL_VECTOR_CLONES void output_transform(const float* mm, float* y, const Geomet
   Tmp tmp;
   const int64_t n = g.n, m = g.m;
   for (int64_t tile = t0; tile < t1; ++tile) {
-    const int64_t img = tile / (g.th * g.tw), ti = tile / g.tw % g.th, tj = tile % g.tw;
     for (int64_t o0 = 0; o0 < g.O; o0 += kChunk) {
       const int64_t len = std::min(kChunk, g.O - o0);
       for (int64_t al = 0; al < n; ++al)
         for (int64_t j = 0; j < m; ++j) {
           std::fill_n(tmp[al][j], len, 0.0f);
           for (int64_t be = 0; be < n; ++be)
-            if (t.at[j * n + be] != 0) axpy(tmp[al][j], mm + (al * n + be) * g.mstride + tile * g.O + o0, t.at[j * n + be], len);
+            if (t.at[j * n + be] != 0)
+              axpy(tmp[al][j], mm + (al * n + be) * g.mstride + tile * g.O + o0, t.at[j * n + be], len);
         }
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < m; ++j) {
           float o[kChunk] = {};
           for (int64_t al = 0; al < n; ++al)
             if (t.at[i * n + al] != 0) axpy(o, tmp[al][j], t.at[i * n + al], len);
-          std::copy_n(o, len, y + ((img * g.Ho + m * ti + i) * g.Wo + m * tj + j) * g.O + o0);
+          std::copy_n(o, len, y + out_pixel(g, tile, i, j) + o0);
         }
     }
   }
@@ -207,7 +213,6 @@ DUEL_VECTOR_CLONES void output_gather(const float* dy, float* dm, const Geometry
   Tmp tmp;
   const int64_t n = g.n, m = g.m;
   for (int64_t tile = t0; tile < t1; ++tile) {
-    const int64_t img = tile / (g.th * g.tw), ti = tile / g.tw % g.th, tj = tile % g.tw;
     for (int64_t o0 = 0; o0 < g.O; o0 += kChunk) {
       const int64_t len = std::min(kChunk, g.O - o0);
       for (int64_t i = 0; i < m; ++i)
@@ -215,7 +220,7 @@ DUEL_VECTOR_CLONES void output_gather(const float* dy, float* dm, const Geometry
           std::fill_n(tmp[i][be], len, 0.0f);
           for (int64_t j = 0; j < m; ++j)
             if (t.at[j * n + be] != 0)
-              axpy(tmp[i][be], dy + ((img * g.Ho + m * ti + i) * g.Wo + m * tj + j) * g.O + o0, t.at[j * n + be], len);
+              axpy(tmp[i][be], dy + out_pixel(g, tile, i, j) + o0, t.at[j * n + be], len);
         }
       for (int64_t al = 0; al < n; ++al)
         for (int64_t be = 0; be < n; ++be) {
