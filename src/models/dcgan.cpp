@@ -9,6 +9,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "duel/core/autocast.h"
 #include "duel/core/config.h"
 #include "duel/core/error.h"
 #include "duel/models/two_player.h"
@@ -16,6 +17,7 @@
 #include "duel/nn/onnx_modules.h"
 #include "duel/nn/spectral_norm.h"
 #include "duel/nn/sync_batch_norm.h"
+#include "duel/nn/winograd.h"
 
 namespace duel {
 
@@ -75,8 +77,9 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
       make_conv2d(nn::Conv2dOptions(o.channels() + o.extra_in(), c, 4).stride(2).padding(1).bias(false), sn, o.winograd()));
   trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));
   if (o.dropout() > 0) trunk->push_back(nn::Dropout(o.dropout()));
-  for (int64_t i = 1; i < stages; ++i) {
+  for (int64_t i = 1, s = o.size() / 2; i < stages; ++i, s /= 2) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
+    winograd_trunk_ = winograd_trunk_ || (o.winograd() && !sn && s % 2 == 0 && winograd_applies(c, 2 * c, s / 2, s / 2));
     trunk->push_back(
         make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn, o.winograd()));
     if (o.norm() == "batch") trunk->push_back(SyncBatchNorm2d(2 * c));
@@ -99,7 +102,10 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
 }
 
 torch::Tensor DcganDiscriminatorImpl::features(const torch::Tensor& x) {
-  // x [N, C, size, size] -> [N, c, k, k]
+  // x [N, C, size, size] -> [N, c, k, k]. When a trunk layer takes the Winograd route, the trunk
+  // runs channels-last from its first layer on, so that layer reads its input without a conversion.
+  if (winograd_trunk_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !AutocastScope::cpu_enabled())
+    return trunk->forward(x.contiguous(torch::MemoryFormat::ChannelsLast));
   return trunk->forward(x);
 }
 

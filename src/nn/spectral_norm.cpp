@@ -81,15 +81,11 @@ class NarrowSafeConv2dImpl : public torch::nn::Conv2dImpl {
   NarrowSafeConv2dImpl(const torch::nn::Conv2dOptions& o, bool winograd)
       : torch::nn::Conv2dImpl(o), winograd_(winograd && is_4x4_stride2(o)) {}
   torch::Tensor forward(const torch::Tensor& x) {
-    if (winograd_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !AutocastScope::cpu_enabled()) {
-      if (x.size(2) % 2 == 0 && x.size(3) % 2 == 0 &&
-          winograd_applies(options.in_channels(), options.out_channels(), x.size(2) / 2, x.size(3) / 2)) {
-        auto y = winograd_conv4s2(x, weight);  // [N, in, H, W] -> [N, out, H/2, W/2], channels-last
-        return options.bias() ? y + bias.reshape({1, -1, 1, 1}) : y;
-      }
-      // A layer the route does not take (an RGB input) still hands on channels-last activations,
-      // which the Winograd layers after it read without a conversion.
-      return torch::nn::Conv2dImpl::forward(x.contiguous(torch::MemoryFormat::ChannelsLast));
+    if (winograd_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !AutocastScope::cpu_enabled() &&
+        x.size(2) % 2 == 0 && x.size(3) % 2 == 0 &&
+        winograd_applies(options.in_channels(), options.out_channels(), x.size(2) / 2, x.size(3) / 2)) {
+      auto y = winograd_conv4s2(x, weight);  // [N, in, H, W] -> [N, out, H/2, W/2], channels-last
+      return options.bias() ? y + bias.reshape({1, -1, 1, 1}) : y;
     }
     if (options.in_channels() >= 8 || !AutocastScope::cpu_enabled()) return torch::nn::Conv2dImpl::forward(x);
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);

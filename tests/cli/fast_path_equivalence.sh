@@ -16,6 +16,10 @@ common=(--config "$SOURCE_DIR/configs/dcgan28.toml" --set data.dataset=mnist --s
 "$DUEL" train --out "$WORK/slow" "${common[@]}" --set perf.fast_convt=false --set perf.channels_last=false >/dev/null 2>&1 || fail "unoptimised run"
 "$DUEL" train --out "$WORK/fast" "${common[@]}" --set perf.fast_convt=true --set perf.channels_last=true >/dev/null 2>&1 || fail "optimised run"
 "$DUEL" train --out "$WORK/fast2" "${common[@]}" --set perf.fast_convt=true --set perf.channels_last=false >/dev/null 2>&1 || fail "optimised run (NCHW)"
+"$DUEL" train --out "$WORK/fast2-direct" "${common[@]}" --set perf.fast_convt=true --set perf.channels_last=false --set perf.winograd=false >/dev/null 2>&1 || fail "optimised run without Winograd"
+# No dcgan28 layer qualifies for Winograd, so turning it off must not change a bit of the 28 px run.
+cmp -s <(cut -d, -f3-6 "$WORK/fast2/metrics.csv") <(cut -d, -f3-6 "$WORK/fast2-direct/metrics.csv") \
+  || fail "perf.winograd changed the 28 px run, where no layer takes the Winograd route"
 "$DUEL" train --out "$WORK/direct32" "${common[@]}" --set data.image_size=32 --set perf.winograd=false >/dev/null 2>&1 || fail "32 px run without Winograd"
 "$DUEL" train --out "$WORK/winograd32" "${common[@]}" --set data.image_size=32 --set perf.winograd=true >/dev/null 2>&1 || fail "32 px run with Winograd"
 TOL=${TOL:-0.01}

@@ -66,6 +66,7 @@ class DcganDiscriminatorImpl : public torch::nn::Module {
   torch::nn::AnyModule out;
   MinibatchLayer minibatch{nullptr};  // null without one
   int64_t feature_channels_ = 0;
+  bool winograd_trunk_ = false;  // some trunk layer takes the Winograd route (then the trunk runs channels-last)
 };
 TORCH_MODULE(DcganDiscriminator);
 
