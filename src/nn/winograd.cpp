@@ -10,8 +10,6 @@
 
 #include <dlfcn.h>
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -20,6 +18,12 @@
 // on x86-64 they are compiled for AVX-512, AVX2 and the baseline, and the
 // loader picks the best the CPU has.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DUEL_X86_GCC 1
+#include <immintrin.h>
+#else
+#define DUEL_X86_GCC 0
+#endif
+#if DUEL_X86_GCC
 #define DUEL_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DUEL_VECTOR_CLONES
@@ -34,7 +38,7 @@ using torch::autograd::tensor_list;
 // F(m, 2) in one dimension: y = A^T [(G g) * (B^T d)] for d of m+1 inputs and
 // g of 2 taps. Rows of B^T are scaled to integers (the scale moves into G).
 struct Transforms {
-  int64_t m, n;     // outputs and inputs per tile (n = m + 1)
+  int64_t n;        // inputs per tile (m + 1)
   const float* at;  // A^T [m][n]
   const float* g;   // G   [n][2]
   const float* bt;  // B^T [n][n]
@@ -49,7 +53,7 @@ constexpr float kG4[] = {1, 0, 0.5f, 0.5f, 1.0f / 6, -1.0f / 6, 8.0f / 3, 4.0f /
 constexpr float kBt4[] = {1, -2, -1, 2, 0, 0, -1, 1, 2, 0, 0, -1, 3, -2, 0, 0, 1, 0, -1, 0, 0, 1, -2, -1, 2};
 
 const Transforms& transforms(int64_t m) {
-  static const Transforms t2{2, 3, kAt2, kG2, kBt2}, t4{4, 5, kAt4, kG4, kBt4};
+  static const Transforms t2{3, kAt2, kG2, kBt2}, t4{5, kAt4, kG4, kBt4};
   return m == 4 ? t4 : t2;
 }
 
@@ -79,9 +83,15 @@ using Tmp = float[5][5][kChunk];
 
 // The input pixels of a tile: row a, column b of the (m+1) x (m+1) block of
 // phase (dy, dx) of the padded, space-to-depth input, or null for padding.
+// A tile's image and its row and column among the image's th x tw tiles.
+struct TilePos {
+  int64_t img, ti, tj;
+};
+inline TilePos tile_pos(const Geometry& g, int64_t tile) { return {tile / (g.th * g.tw), tile / g.tw % g.th, tile % g.tw}; }
+
 template <typename T>
 void tile_rows(T* x, const Geometry& g, int64_t tile, int64_t ph, T* rows[5][5]) {
-  const int64_t img = tile / (g.th * g.tw), ti = tile / g.tw % g.th, tj = tile % g.tw;
+  const auto [img, ti, tj] = tile_pos(g, tile);
   for (int64_t a = 0; a < g.n; ++a)
     for (int64_t b = 0; b < g.n; ++b) {
       const int64_t iy = 2 * (g.m * ti + a) + ph / 2 - 1, ix = 2 * (g.m * tj + b) + ph % 2 - 1;
@@ -92,7 +102,7 @@ void tile_rows(T* x, const Geometry& g, int64_t tile, int64_t ph, T* rows[5][5])
 
 // Offset of pixel (i, j) of a tile's m x m output block in the NHWC output [N, Ho, Wo, O].
 inline int64_t out_pixel(const Geometry& g, int64_t tile, int64_t i, int64_t j) {
-  const int64_t img = tile / (g.th * g.tw), ti = tile / g.tw % g.th, tj = tile % g.tw;
+  const auto [img, ti, tj] = tile_pos(g, tile);
   return ((img * g.Ho + g.m * ti + i) * g.Wo + g.m * tj + j) * g.O;
 }
 
@@ -104,7 +114,7 @@ inline void axpy(float* __restrict o, const float* __restrict s, float k, int64_
 // dst[0..len) = src[0..len). Rows of the transformed tensors are written once and read only by
 // the next pass, after many more megabytes: on AVX-512 they bypass the cache (non-temporal stores),
 // which leaves the cache to the rows being read and saves reading each line before writing it.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if DUEL_X86_GCC
 __attribute__((target("avx512f"))) void stream_row_avx512(float* dst, const float* src, int64_t len) {
   int64_t c = 0;
   for (; c + 16 <= len; c += 16) _mm512_stream_ps(dst + c, _mm512_loadu_ps(src + c));
