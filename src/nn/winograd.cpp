@@ -6,6 +6,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+
+// at::parallel_for is a serial loop in a file compiled without OpenMP: the kernels below would run on
+// one thread whatever the thread count (CMakeLists.txt compiles this file with OpenMP).
+#ifndef _OPENMP
+#error "src/nn/winograd.cpp must be compiled with OpenMP (-fopenmp)"
+#endif
 #include <torch/autograd.h>
 
 #include <dlfcn.h>
@@ -289,7 +295,9 @@ at::Tensor from_image(const at::Tensor& dy, const Geometry& g) {  // dy [N, O, H
 // oneDNN's row-major single-precision GEMM, from the oneDNN library that LibTorch loads (its C API:
 // dnnl_sgemm(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)); null where that library
 // does not export it, and then LibTorch's matrix product serves. Inside a parallel region it runs on the
-// calling thread. (OpenBLAS serialises concurrent calls, so at::mm cannot run the positions in parallel.)
+// calling thread. It is the faster of the two here: the 25 products of a 64-channel layer at 64 px ran at
+// 190-204 GFLOP/s on 2 threads against OpenBLAS's 160-163 (docs/performance.md); and OpenBLAS built with
+// threads of its own serialises concurrent calls unless OPENBLAS_NUM_THREADS=1.
 using Sgemm = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
                       float*, int64_t);
 Sgemm onednn_sgemm() {
@@ -468,9 +476,9 @@ void check_input(const at::Tensor& x, const at::Tensor& w) {
 }  // namespace
 
 bool winograd_applies(int64_t in_channels, int64_t out_channels, int64_t out_h, int64_t out_w) {
-  // Below 128 input channels the matrix products are too small to pay for the transforms, whose
-  // memory traffic does not shrink with a second thread on a 2-core machine (docs/performance.md).
-  return in_channels >= 128 && out_channels >= 16 && out_h >= 2 && out_w >= 2 && out_h % 2 == 0 && out_w % 2 == 0;
+  // Below 64 input channels the matrix products are too small to pay for the transforms
+  // (docs/performance.md has the per-layer timings behind the threshold).
+  return in_channels >= 64 && out_channels >= 16 && out_h >= 2 && out_w >= 2 && out_h % 2 == 0 && out_w % 2 == 0;
 }
 
 int64_t winograd_tile(int64_t out_h, int64_t out_w) {

@@ -82,7 +82,8 @@ TEST(Winograd, TileSizesAndEligibility) {
   EXPECT_TRUE(winograd_applies(128, 256, 8, 8));
   EXPECT_TRUE(winograd_applies(256, 128, 4, 4));
   EXPECT_FALSE(winograd_applies(3, 64, 32, 32));    // an RGB input
-  EXPECT_FALSE(winograd_applies(64, 128, 16, 16));  // too few input channels to pay off
+  EXPECT_TRUE(winograd_applies(64, 128, 16, 16));
+  EXPECT_FALSE(winograd_applies(32, 64, 32, 32));   // too few input channels to pay off
   EXPECT_FALSE(winograd_applies(128, 8, 32, 32));   // a narrow output
   EXPECT_FALSE(winograd_applies(128, 256, 7, 7));   // an odd output
 }
