@@ -80,7 +80,7 @@ const bool keys_registered = [] {
   register_bool_key("perf.fast_convt", true,
                     "transposed convolutions on oneDNN's convolution kernels (CPU); false: LibTorch's own");
   register_bool_key("perf.winograd", true,
-                    "dcgan-family nets: 4x4 stride-2 convolutions and transposed convolutions with 128+ input channels in "
+                    "dcgan-family nets: 4x4 stride-2 convolutions and transposed convolutions with 64+ input channels in "
                     "float32 on CPU by Winograd's F(4x4, 2x2) / F(2x2, 2x2), about 2x fewer multiplications "
                     "(docs/performance.md); false: oneDNN's direct kernels");
   return true;
