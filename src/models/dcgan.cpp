@@ -17,7 +17,6 @@
 #include "duel/nn/onnx_modules.h"
 #include "duel/nn/spectral_norm.h"
 #include "duel/nn/sync_batch_norm.h"
-#include "duel/nn/winograd.h"
 
 namespace duel {
 
@@ -79,9 +78,9 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& o) : options(
   if (o.dropout() > 0) trunk->push_back(nn::Dropout(o.dropout()));
   for (int64_t i = 1, s = o.size() / 2; i < stages; ++i, s /= 2) {
     // [N, c, s, s] -> [N, 2c, s/2, s/2]  (28 px: 14 -> 7 -> 3)
-    winograd_trunk_ = winograd_trunk_ || (o.winograd() && !sn && s % 2 == 0 && winograd_applies(c, 2 * c, s / 2, s / 2));
-    trunk->push_back(
-        make_conv2d(nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none"), sn, o.winograd()));
+    const auto conv = nn::Conv2dOptions(c, 2 * c, 4).stride(2).padding(1).bias(o.norm() == "none");
+    winograd_trunk_ = winograd_trunk_ || conv2d_takes_winograd(conv, sn, o.winograd(), s, s);
+    trunk->push_back(make_conv2d(conv, sn, o.winograd()));
     if (o.norm() == "batch") trunk->push_back(SyncBatchNorm2d(2 * c));
     else if (o.norm() == "layer") trunk->push_back(nn::GroupNorm(nn::GroupNormOptions(1, 2 * c)));
     trunk->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)));

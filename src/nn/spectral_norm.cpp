@@ -71,6 +71,17 @@ torch::Tensor SpectralNormImpl::forward(const torch::Tensor& x) {
 
 namespace {
 
+// conv2d_takes_winograd for a Conv2d's options (Conv2dOptions, or a module's ConvNdOptions<2>).
+template <typename Options>
+bool takes_winograd(const Options& o, bool sn, bool winograd, int64_t h, int64_t w) {
+  const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  const auto all = [](const torch::ExpandingArray<2>& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
+  const bool shape = pad && all(*pad, 1) && all(o.kernel_size(), 4) && all(o.stride(), 2) && all(o.dilation(), 1) &&
+                     o.groups() == 1 && c10::get_if<torch::enumtype::kZeros>(&o.padding_mode());
+  return winograd && !sn && shape && h % 2 == 0 && w % 2 == 0 &&
+         winograd_applies(o.in_channels(), o.out_channels(), h / 2, w / 2);
+}
+
 // A convolution that stays in float32 under CPU bfloat16 autocast when its input
 // is narrow (an RGB image): oneDNN has no fast bfloat16 kernel for so few
 // channels, and its input gradient would fall back to a slow path. With
@@ -78,12 +89,10 @@ namespace {
 // where that applies. Its parameters are a Conv2d's, under the same names.
 class NarrowSafeConv2dImpl : public torch::nn::Conv2dImpl {
  public:
-  NarrowSafeConv2dImpl(const torch::nn::Conv2dOptions& o, bool winograd)
-      : torch::nn::Conv2dImpl(o), winograd_(winograd && is_4x4_stride2(o)) {}
+  NarrowSafeConv2dImpl(const torch::nn::Conv2dOptions& o, bool winograd) : torch::nn::Conv2dImpl(o), winograd_(winograd) {}
   torch::Tensor forward(const torch::Tensor& x) {
-    if (winograd_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !AutocastScope::cpu_enabled() &&
-        x.size(2) % 2 == 0 && x.size(3) % 2 == 0 &&
-        winograd_applies(options.in_channels(), options.out_channels(), x.size(2) / 2, x.size(3) / 2)) {
+    if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !AutocastScope::cpu_enabled() &&
+        takes_winograd(options, false, winograd_, x.size(2), x.size(3))) {
       auto y = winograd_conv4s2(x, weight);  // [N, in, H, W] -> [N, out, H/2, W/2], channels-last
       return options.bias() ? y + bias.reshape({1, -1, 1, 1}) : y;
     }
@@ -93,17 +102,15 @@ class NarrowSafeConv2dImpl : public torch::nn::Conv2dImpl {
   }
 
  private:
-  static bool is_4x4_stride2(const torch::nn::Conv2dOptions& o) {
-    const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-    const auto all = [](const torch::ExpandingArray<2>& a, int64_t v) { return (*a)[0] == v && (*a)[1] == v; };
-    return pad && all(*pad, 1) && all(o.kernel_size(), 4) && all(o.stride(), 2) && all(o.dilation(), 1) &&
-           o.groups() == 1 && c10::get_if<torch::enumtype::kZeros>(&o.padding_mode());
-  }
   bool winograd_;
 };
 TORCH_MODULE(NarrowSafeConv2d);
 
 }  // namespace
+
+bool conv2d_takes_winograd(const torch::nn::Conv2dOptions& options, bool sn, bool winograd, int64_t h, int64_t w) {
+  return takes_winograd(options, sn, winograd, h, w);
+}
 
 torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn, bool winograd) {
   if (sn) return torch::nn::AnyModule(SpectralNorm(torch::nn::Conv2d(options)));

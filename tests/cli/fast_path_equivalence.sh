@@ -32,9 +32,11 @@ cmp -s <(cut -d, -f3-6 "$WORK/fast2/metrics.csv") <(cut -d, -f3-6 "$WORK/fast2-d
 "$DUEL" train --out "$WORK/direct32" "${common[@]}" --set data.image_size=32 --set perf.winograd=false >/dev/null 2>&1 || fail "32 px run without Winograd"
 "$DUEL" train --out "$WORK/winograd32" "${common[@]}" --set data.image_size=32 --set perf.winograd=true >/dev/null 2>&1 || fail "32 px run with Winograd"
 TOL=${TOL:-0.01} TOL_WINO=${TOL_WINO:-0.02} TOL_STEP=${TOL_STEP:-0.002} STEPS_EXACT=3
+REL='function rel(x, y,  d) { d = (x - y) / x; return d < 0 ? -d : d }'  # awk: |x - y| / |x|, x the reference
 # The first steps, before training amplifies rounding: every statistic within TOL_STEP (relative).
-awk -F, -v tol="$TOL_STEP" -v n="$STEPS_EXACT" 'FNR == 1 { next } FNR == NR { for (i=3;i<=6;i++) a[FNR,i] = $i; next }
-    FNR <= n + 1 { for (i=3;i<=6;i++) { d = ($i - a[FNR,i]) / a[FNR,i]; if (d < 0) d = -d; if (d > m) m = d } }
+awk -F, -v tol="$TOL_STEP" -v n="$STEPS_EXACT" "$REL"'
+    FNR == 1 { next } FNR == NR { for (i=3;i<=6;i++) a[FNR,i] = $i; next }
+    FNR <= n + 1 { for (i=3;i<=6;i++) { d = rel(a[FNR,i], $i); if (d > m) m = d } }
     END { printf "winograd32: largest relative difference in the first %d steps %.2e (limit %.0e)\n", n, m, tol; if (m > tol) exit 1 }' \
   "$WORK/direct32/metrics.csv" "$WORK/winograd32/metrics.csv" \
   || fail "winograd32: the first $STEPS_EXACT steps differ from the direct run by more than $TOL_STEP (relative)"
@@ -46,8 +48,9 @@ for run in fast fast2 winograd32; do
   echo "$base: loss_d $a1 loss_g $a2 d_real $a3 d_fake $a4"
   echo "$run:        loss_d $b1 loss_g $b2 d_real $b3 d_fake $b4"
   tol=$TOL; [ "$run" = winograd32 ] && tol=$TOL_WINO
-  awk -v a="$a1 $a2 $a3 $a4" -v b="$b1 $b2 $b3 $b4" -v tol="$tol" -v run="$run" 'BEGIN { split(a, x, " "); split(b, y, " ");
-      m = 0; for (i=1;i<=4;i++) { d = (x[i]-y[i]) / x[i]; if (d < 0) d = -d; if (d > m) m = d }
+  awk -v a="$a1 $a2 $a3 $a4" -v b="$b1 $b2 $b3 $b4" -v tol="$tol" -v run="$run" "$REL"'
+      BEGIN { split(a, x, " "); split(b, y, " ");
+      m = 0; for (i=1;i<=4;i++) { d = rel(x[i], y[i]); if (d > m) m = d }
       printf "%s: largest relative difference of the means %.4f%% (limit %.2f%%)\n", run, 100 * m, 100 * tol
       if (m > tol) exit 1 }' \
     || fail "$run: mean statistics differ by more than $tol (relative)"

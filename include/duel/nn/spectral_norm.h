@@ -41,6 +41,9 @@ TORCH_MODULE(SpectralNorm);
 // `winograd`: a 4x4 stride-2 padding-1 convolution without spectral norm runs
 // on the Winograd route (nn/winograd.h) for float32 CPU inputs it applies to.
 torch::nn::AnyModule make_conv2d(const torch::nn::Conv2dOptions& options, bool sn, bool winograd = false);
+// Whether make_conv2d(options, sn, winograd) takes the Winograd route for a float32 CPU input of
+// h x w pixels (outside bfloat16 autocast).
+bool conv2d_takes_winograd(const torch::nn::Conv2dOptions& options, bool sn, bool winograd, int64_t h, int64_t w);
 torch::nn::AnyModule make_linear(const torch::nn::LinearOptions& options, bool sn);
 
 }  // namespace duel

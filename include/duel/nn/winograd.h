@@ -36,8 +36,9 @@ namespace duel {
 // Whether the Winograd route should compute a 4x4 stride-2 padding-1
 // convolution that maps [N, in_channels, 2*out_h, 2*out_w] to [N,
 // out_channels, out_h, out_w]: at least 64 input and 16 output channels (with
-// fewer the transforms cost more than the multiplications saved; bench/conv_layer.cpp
-// times both routes) and an even output size. The functions below compute any even size and channel count.
+// fewer the transforms cost more than the multiplications saved;
+// bench/conv_layer.cpp times both routes) and an even output size. The
+// functions below compute any even size and channel count.
 bool winograd_applies(int64_t in_channels, int64_t out_channels, int64_t out_h, int64_t out_w);
 
 // The tile size m of F(m x m, 2 x 2) used for an output of out_h x out_w.
